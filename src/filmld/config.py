@@ -1,0 +1,96 @@
+"""Settings: one table of names, defaults and help; read from FILMLD_* variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_BASE = "http://127.0.0.1:8000/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, with its default; `help` in SETTINGS_HELP says what it is for."""
+
+    base_url: str = DEFAULT_BASE
+    store: str = ""
+    data_dir: Path = PROJECT_DIR / "data"
+    ontology_dir: Path = PROJECT_DIR / "ontology"
+    shapes_dir: Path = PROJECT_DIR / "shapes"
+    max_age: int = 60
+    page_size: int = 500
+    query_timeout: float = 5.0
+    query_memory_mb: int = 768
+    result_limit: int = 10000
+    max_query_length: int = 20000
+    max_body_bytes: int = 1_000_000
+    query_concurrency: int = 2
+    query_workers: int = 2
+    tokens: str = ""
+    tokens_file: str = ""
+    max_contribution_triples: int = 5000
+    contribution_rate: int = 30
+    allowed_graphs: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.base_url.endswith("/"):
+            object.__setattr__(self, "base_url", self.base_url + "/")
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some settings changed; unknown names are an error, not ignored."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+SETTINGS_HELP = {
+    "base_url": "Public base IRI; every IRI filmld mints starts with it (must end with /).",
+    "store": "Embedded store directory, or http(s) URL of a remote SPARQL 1.1 query endpoint. "
+    "Empty: a directory .filmld-store in the working directory.",
+    "data_dir": "Folder of curated Turtle files, reloaded at every start (the source of truth).",
+    "ontology_dir": "Folder of the ontology's Turtle files.",
+    "shapes_dir": "Folder of the SHACL shapes.",
+    "max_age": "Cache-Control max-age in seconds for entity pages and dumps.",
+    "page_size": "Most triples in one page of an entity description (?page=N for the rest).",
+    "query_timeout": "Seconds a SPARQL query may run before it is stopped.",
+    "query_memory_mb": "Address-space limit, in MiB, of each process that evaluates queries.",
+    "result_limit": "Most rows (or triples) one SPARQL response carries; a cut result says so.",
+    "max_query_length": "Longest SPARQL query accepted, in characters.",
+    "max_body_bytes": "Largest request body accepted, in bytes (413 beyond).",
+    "query_concurrency": "SPARQL queries evaluated at once; more wait, entity pages never do.",
+    "query_workers": "Processes kept ready to evaluate SPARQL queries.",
+    "tokens": "Contributor tokens: comma-separated contributor:token pairs; "
+    "the contributor named 'operator' may withdraw any contribution.",
+    "tokens_file": "File with one contributor:token pair per line (alternative to tokens).",
+    "max_contribution_triples": "Most triples one contribution may carry.",
+    "contribution_rate": "Contributions one token may make per minute (429 beyond).",
+    "allowed_graphs": "Comma-separated graph IRIs outside this dataset that FROM may name "
+    "(empty: none; filmld never fetches them either way).",
+}
+
+
+def _coerce(value: str, default: object) -> object:
+    if isinstance(default, bool):
+        return value.lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    if isinstance(default, Path):
+        return Path(value)
+    return value
+
+
+def from_env(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from FILMLD_<NAME> variables (FILMLD_BASE_URL, FILMLD_QUERY_TIMEOUT, ...)."""
+    environ = os.environ if environ is None else environ
+    defaults = Settings()
+    found: dict[str, object] = {}
+    for field in fields(Settings):
+        raw = environ.get("FILMLD_" + field.name.upper())
+        if raw is not None:
+            try:
+                found[field.name] = _coerce(raw, getattr(defaults, field.name))
+            except ValueError as error:
+                raise ValueError(f"FILMLD_{field.name.upper()}={raw!r}: {error}") from None
+    return replace(defaults, **found)

@@ -1,0 +1,104 @@
+"""Errors that carry their HTTP status, and the one error body every error uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class FilmldError(Exception):
+    """Base error: a status, a title and a message that says what was wrong and where."""
+
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None,
+                 details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+        self.details = details or {}
+
+
+class BadRequest(FilmldError):
+    status, title = 400, "Bad request"
+
+
+class SyntaxProblem(BadRequest):
+    """Malformed RDF or SPARQL, with the line and column where the parser stopped."""
+
+    title = "Syntax error"
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
+                 source: str | None = None) -> None:
+        where = ""
+        if line is not None:
+            where = f" at line {line}" + (f", column {column}" if column is not None else "")
+        prefix = f"{source}: " if source else ""
+        super().__init__(f"{prefix}{message}{where}".strip(),
+                         details={"line": line, "column": column})
+        self.line, self.column, self.source = line, column, source
+
+
+class Unauthorized(FilmldError):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(FilmldError):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(FilmldError):
+    status, title = 404, "Not found"
+
+
+class MethodNotAllowed(FilmldError):
+    status, title = 405, "Method not allowed"
+
+
+class NotAcceptable(FilmldError):
+    status, title = 406, "Not acceptable"
+
+
+class PayloadTooLarge(FilmldError):
+    status, title = 413, "Payload too large"
+
+
+class UnsupportedMediaType(FilmldError):
+    status, title = 415, "Unsupported media type"
+
+
+class Unprocessable(FilmldError):
+    status, title = 422, "Unprocessable content"
+
+
+class TooManyRequests(FilmldError):
+    status, title = 429, "Too many requests"
+
+
+class QueryTimeout(FilmldError):
+    status, title = 503, "Query timed out"
+
+
+class StoreUnavailable(FilmldError):
+    status, title = 503, "Store unavailable"
+
+
+@dataclass
+class ErrorBody:
+    """The JSON shape of every error response (also rendered as HTML and text)."""
+
+    status: int
+    title: str
+    message: str
+    details: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        body = {"error": {"status": self.status, "title": self.title, "message": self.message}}
+        extra = {k: v for k, v in self.details.items() if v is not None}
+        if extra:
+            body["error"].update(extra)
+        return body
+
+
+def error_body(error: FilmldError) -> ErrorBody:
+    return ErrorBody(error.status, error.title, error.message, dict(error.details))

@@ -1,0 +1,72 @@
+"""The store interface every backend implements; the rest of filmld uses nothing else."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+
+import pyoxigraph as ox
+
+from filmld.formats import RdfFormat
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Row = dict[str, Term]
+
+
+class Store(ABC):
+    """Named graphs of triples, queried with SPARQL over their union.
+
+    Graph IRIs: `graph_iri("curated")` holds data/, `graph_iri("ontology")` holds ontology/,
+    contributions live in graphs of their own. Curated graphs are replaced at every start.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def graph_iri(self, name: str) -> str:
+        return f"{self.base}graph/{name}"
+
+    # -- reading --------------------------------------------------------------
+    @abstractmethod
+    def select(self, sparql: str) -> list[Row]:
+        """Rows of a SELECT over the union of all graphs (trusted, internal queries only)."""
+
+    @abstractmethod
+    def ask(self, sparql: str) -> bool: ...
+
+    @abstractmethod
+    def construct(self, sparql: str) -> list[ox.Triple]: ...
+
+    @abstractmethod
+    def graph_triples(self, graph: str) -> list[ox.Triple]:
+        """Every triple of one named graph."""
+
+    @abstractmethod
+    def graph_names(self) -> list[str]: ...
+
+    @abstractmethod
+    def dump(self, fmt: RdfFormat) -> Iterator[bytes]:
+        """The whole dataset, streamed; quad formats keep the graph names."""
+
+    @abstractmethod
+    def version(self) -> str:
+        """A short token that changes whenever any triple changes (the ETag basis)."""
+
+    @abstractmethod
+    def last_modified(self) -> float:
+        """POSIX time of the last change (for Last-Modified)."""
+
+    # -- writing --------------------------------------------------------------
+    @abstractmethod
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        """Atomically make `graph` hold exactly `triples`."""
+
+    @abstractmethod
+    def add_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        """Atomically add a new named graph; durable when this returns."""
+
+    @abstractmethod
+    def remove_graph(self, graph: str) -> None: ...
+
+    def close(self) -> None:
+        """Release files and connections."""

@@ -1,0 +1,111 @@
+"""The embedded default: pyoxigraph on disk, with the curated graphs rebuilt at start."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from filmld.formats import RdfFormat
+from filmld.store.base import Row, Store
+
+
+class EmbeddedStore(Store):
+    """One process owns the directory (RocksDB locks it); threads share the store."""
+
+    def __init__(self, path: str | Path, *, base: str) -> None:
+        super().__init__(base)
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.store = ox.Store(str(self.path))
+        self._lock = threading.Lock()
+        self._version, self._modified = "", time.time()
+        self._bump("open")
+
+    # -- reading --------------------------------------------------------------
+    def _query(self, sparql: str):
+        return self.store.query(sparql, use_default_graph_as_union=True)
+
+    def select(self, sparql: str) -> list[Row]:
+        solutions = self._query(sparql)
+        names = [v.value for v in solutions.variables]
+        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+
+    def ask(self, sparql: str) -> bool:
+        return bool(self._query(sparql))
+
+    def construct(self, sparql: str) -> list[ox.Triple]:
+        return list(self._query(sparql))
+
+    def graph_triples(self, graph: str) -> list[ox.Triple]:
+        return [q.triple for q in self.store.quads_for_pattern(None, None, None,
+                                                                ox.NamedNode(graph))]
+
+    def graph_names(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs()
+                      if isinstance(g, ox.NamedNode))
+
+    def dump(self, fmt: RdfFormat) -> Iterator[bytes]:
+        """Serialised graph by graph, in pieces, so memory does not grow with the dataset."""
+        quads = fmt.oxigraph.supports_datasets
+        for graph in self.graph_names():
+            chunk: list = []
+            for quad in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+                chunk.append(quad if quads else quad.triple)
+                if len(chunk) >= 5000:
+                    yield ox.serialize(chunk, format=fmt.oxigraph)
+                    chunk = []
+            if chunk:
+                yield ox.serialize(chunk, format=fmt.oxigraph)
+
+    def version(self) -> str:
+        return self._version
+
+    def last_modified(self) -> float:
+        return self._modified
+
+    # -- writing --------------------------------------------------------------
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        name = ox.NamedNode(graph)
+        quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
+        with self._lock:
+            old = list(self.store.quads_for_pattern(None, None, None, name))
+            if set(old) == set(quads):
+                return
+            self.store.update(f"DROP SILENT GRAPH <{graph}>")
+            self.store.extend(quads)
+            self._bump(f"replace {graph}")
+
+    def add_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        name = ox.NamedNode(graph)
+        with self._lock:
+            self.store.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+            self._bump(f"add {graph}")
+
+    def remove_graph(self, graph: str) -> None:
+        with self._lock:
+            self.store.update(f"DROP SILENT GRAPH <{graph}>")
+            self._bump(f"remove {graph}")
+
+    def checkpoint(self, directory: str | Path) -> None:
+        """A consistent copy another process can open read-only (hard links: milliseconds)."""
+        self.store.backup(str(directory))
+
+    def flush(self) -> None:
+        self.store.flush()
+
+    def close(self) -> None:
+        self.store.flush()
+        del self.store
+
+    # -- the version token ----------------------------------------------------
+    def _bump(self, reason: str) -> None:
+        """A new token per change; a restart starts a new series, so no stale ETag survives."""
+        now = time.time()
+        self._version = hashlib.blake2b(f"{self._version}|{reason}|{now}".encode(),
+                                        digest_size=8).hexdigest()
+        self._modified = now

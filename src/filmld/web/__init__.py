@@ -1,0 +1,24 @@
+"""The Flask application: an app factory wiring settings, the store and the blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from filmld.config import Settings, from_env
+from filmld.store import Store
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+    """The WSGI app; `store` defaults to the configured dataset, loaded from the files."""
+    from filmld.dataset import open_dataset
+    from filmld.web import errors, resources
+
+    settings = settings or from_env()
+    app = Flask("filmld", static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    app.extensions["filmld.settings"] = settings
+    app.extensions["filmld.store"] = store if store is not None else open_dataset(settings)
+    errors.register(app)
+    app.register_blueprint(resources.blueprint)
+    return app

@@ -1,0 +1,102 @@
+"""Shared fixtures: settings on a fresh store, the Flask app and client, a real server process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from filmld.config import Settings
+from filmld.web import create_app
+
+BASE = "http://127.0.0.1:8000/"
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Default settings on an empty store directory of this test's own."""
+    return Settings(store=str(tmp_path / "store"))
+
+
+@pytest.fixture
+def app(settings: Settings):
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["filmld.store"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A real `filmld serve` process on 127.0.0.1."""
+
+    url: str
+    process: subprocess.Popen
+    store: Path
+    log: Path
+
+    def stop(self, sig: int | None = None) -> None:
+        if self.process.poll() is None:
+            if sig is None:
+                self.process.terminate()
+            else:
+                self.process.send_signal(sig)
+            self.process.wait(timeout=15)
+
+
+def filmld_env(**settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FILMLD_")}
+    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update({f"FILMLD_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+def start_server(tmp: Path, *, store: str | None = None, extra_args: tuple[str, ...] = (),
+                 **settings: str) -> LiveServer:
+    port = free_port()
+    store = store or str(tmp / "store")
+    log = tmp / f"server-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "filmld", "serve", "--port", str(port), "--store", store,
+         *extra_args],
+        env=filmld_env(**settings), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()}")
+        try:
+            requests.get(url, timeout=1)
+            return LiveServer(url, process, Path(store), log)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not start in 30 s: {log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """One real server for the session's read-only end-to-end tests."""
+    server = start_server(tmp_path_factory.mktemp("live"))
+    yield server
+    server.stop()
