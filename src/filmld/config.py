@@ -33,6 +33,10 @@ class Settings:
     max_contribution_triples: int = 5000
     contribution_rate: int = 30
     allowed_graphs: str = ""
+    update_url: str = ""
+    graph_store_url: str = ""
+    store_timeout: float = 10.0
+    store_retry_after: int = 5
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
@@ -66,6 +70,12 @@ SETTINGS_HELP = {
     "contribution_rate": "Contributions one token may make per minute (429 beyond).",
     "allowed_graphs": "Comma-separated graph IRIs outside this dataset that FROM may name "
     "(empty: none; filmld never fetches them either way).",
+    "update_url": "SPARQL 1.1 Update endpoint of a remote store (empty: derived from the query "
+    "URL: Oxigraph /query -> /update, Virtuoso /sparql takes both).",
+    "graph_store_url": "Graph Store Protocol endpoint of a remote store (empty: derived; "
+    "Oxigraph /store, Virtuoso /sparql-graph-crud).",
+    "store_timeout": "Seconds filmld waits for a remote store's answer before a 503.",
+    "store_retry_after": "Retry-After seconds sent with a 503 when the remote store is down.",
 }
 
 

@@ -12,7 +12,9 @@ def open_store(settings: Settings) -> Store:
     if location.startswith(("http://", "https://")):
         from filmld.store.remote import RemoteStore
 
-        return RemoteStore(location, base=settings.base_url)
+        return RemoteStore(location, base=settings.base_url, update_url=settings.update_url,
+                           graph_store_url=settings.graph_store_url,
+                           timeout=settings.store_timeout, retry_after=settings.store_retry_after)
     from filmld.store.embedded import EmbeddedStore
 
     return EmbeddedStore(location or ".filmld-store", base=settings.base_url)
