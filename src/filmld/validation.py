@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDFS, SH
+
+from filmld.config import Settings
+from filmld.neighbourhood import pull, reach, to_graph, touched
+from filmld.store import Store
+from filmld.terms import to_rdflib
 
 SCHEMA_NAME = rdflib.URIRef("https://schema.org/name")
 
@@ -84,40 +92,163 @@ def _label(graphs: list[rdflib.Graph], node) -> str:
 
 
 def report_from(results_graph: rdflib.Graph, conforms: bool,
-                label_sources: list[rdflib.Graph]) -> Report:
-    """Turn pySHACL's results graph into a Report, naming nodes and paths with their labels."""
-    report = Report(conforms=conforms, graph=results_graph)
+                label_sources: list[rdflib.Graph], *, shapes: rdflib.Graph | None = None,
+                keep: Callable[[rdflib.term.Node], bool] | None = None,
+                ignore: set[tuple] | None = None) -> Report:
+    """Turn pySHACL's results graph into a Report, naming nodes and paths with their labels.
+
+    `keep` selects results by focus node (the nodes whose neighbourhood was loaded in full);
+    `ignore` drops results by `result_key` (violations that were there before a change).
+    The report's graph holds only the kept results (SHACL 3.6: sh:ValidationReport).
+    """
+    report = Report(conforms=conforms, graph=None)
+    kept: list[rdflib.term.Node] = []
     for result in results_graph.subjects(rdflib.RDF.type, SH.ValidationResult):
-        def one(predicate):
+        if (None, SH.detail, result) in results_graph:
+            continue  # nested detail of another result, reported with its parent
+        def one(predicate, result=result):
             return next(results_graph.objects(result, predicate), None)
 
         focus, path, value = one(SH.focusNode), one(SH.resultPath), one(SH.value)
+        if keep is not None and not keep(focus):
+            continue
+        if ignore and result_key(results_graph, result) in ignore:
+            continue
+        kept.append(result)
         severity = one(SH.resultSeverity)
         messages = [str(m) for m in results_graph.objects(result, SH.resultMessage)]
+        source_shape = one(SH.sourceShape)
         report.results.append(Result(
             focus=str(focus),
             focus_label=_label(label_sources, focus),
             path=str(path) if isinstance(path, rdflib.URIRef) else None,
-            path_label=_label(label_sources, path) if isinstance(path, rdflib.URIRef) else None,
+            path_label=_path_label(shapes, source_shape, label_sources, path)
+            if isinstance(path, rdflib.URIRef) else None,
             value=str(value) if value is not None else None,
             message=messages[0] if messages else "constraint not met",
             severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-            source_shape=str(one(SH.sourceShape)) if one(SH.sourceShape) else None,
+            source_shape=str(source_shape) if isinstance(source_shape, rdflib.URIRef) else None,
             constraint=str(one(SH.sourceConstraintComponent)).rsplit("#", 1)[-1]
             if one(SH.sourceConstraintComponent) else None,
         ))
     # Only violations refuse data; warnings are reported alongside (SHACL 3.6.1).
     report.conforms = not report.violations
+    report.graph = _report_graph(results_graph, kept, report.conforms)
     return report
+
+
+def _path_label(shapes: rdflib.Graph | None, shape, sources: list[rdflib.Graph], path) -> str:
+    """The property shape's sh:name ("release date") reads best; else the property's label."""
+    if shapes is not None and shape is not None:
+        for name in shapes.objects(shape, SH.name):
+            return str(name)
+    return _label(sources, path)
+
+
+def result_key(graph: rdflib.Graph, result: rdflib.term.Node) -> tuple:
+    """What makes two results the same problem: focus, path, value, shape and constraint."""
+    def one(predicate):
+        value = next(graph.objects(result, predicate), None)
+        return None if isinstance(value, rdflib.BNode) else value
+
+    return (one(SH.focusNode), one(SH.resultPath), one(SH.value), one(SH.sourceShape),
+            one(SH.sourceConstraintComponent), one(SH.resultSeverity))
+
+
+def _report_graph(results: rdflib.Graph, kept: list, conforms: bool) -> rdflib.Graph:
+    """A sh:ValidationReport holding only the kept results, each with what it links to."""
+    graph = rdflib.Graph()
+    graph.bind("sh", SH)
+    report = rdflib.BNode()
+    graph.add((report, rdflib.RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, rdflib.Literal(conforms)))
+    for result in kept:
+        graph.add((report, SH.result, result))
+        todo, seen = [result], set()
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for _, predicate, value in results.triples((node, None, None)):
+                graph.add((node, predicate, value))
+                if isinstance(value, rdflib.BNode):
+                    todo.append(value)
+    return graph
+
+
+class Validator:
+    """The shapes and the ontology, read once; validates whole graphs, or changes to a store.
+
+    The server, `filmld validate` and `filmld contribute`'s dry run all go through here.
+    """
+
+    def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None) -> None:
+        self.shapes = shapes
+        self.ontology = ontology if ontology is not None else rdflib.Graph()
+        self.reach = reach(shapes)
+        # pySHACL reads the shared shapes graph and keeps caches on it: one run at a time.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Validator:
+        from filmld.loading import read_ontology, read_shapes
+
+        return cls(read_shapes(settings.base_url, settings),
+                   read_ontology(settings.base_url, settings))
+
+    def _graph(self) -> rdflib.Graph:
+        """A fresh in-memory graph holding the ontology (rdfs:subClassOf for sh:class)."""
+        graph = rdflib.Graph()
+        for triple in self.ontology:
+            graph.add(triple)
+        return graph
+
+    def _run(self, graph: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
+        import pyshacl
+
+        with self._lock:
+            conforms, results, _ = pyshacl.validate(
+                graph, shacl_graph=self.shapes, inference="none", allow_warnings=True,
+                advanced=True, inplace=True)
+        return conforms, results
+
+    def validate_graph(self, data: rdflib.Graph) -> Report:
+        """Validate a whole data graph (files on the command line, the benchmark baseline)."""
+        graph = self._graph()
+        for triple in data:
+            graph.add(triple)
+        conforms, results = self._run(graph)
+        return report_from(results, conforms, [graph], shapes=self.shapes)
+
+    def validate_change(self, store: Store, triples: list[ox.Triple]) -> Report:
+        """Would the store still conform with `triples` added? Only violations the
+        change causes count; ones already in the store around the change are not its fault.
+
+        Validates the touched nodes (`neighbourhood.touched`) with the neighbourhood the
+        shapes read (`neighbourhood.pull`) in a small graph: the cost follows the size of
+        the change, not of the store. pySHACL runs on the whole small graph, not with its
+        `focus_nodes` option, which misses violations inside sh:or (pyshacl 0.40.1); results
+        are then kept for the touched nodes only, the ones whose neighbourhood is complete.
+        """
+        focus = touched(store, triples, self.reach)
+        stored = pull(store, focus, self.reach, extra=triples)
+        keep_nodes = {to_rdflib(n) for n in focus}
+        graph = to_graph(triples, to_graph(stored, self._graph()))
+        conforms, results = self._run(graph)
+        report = report_from(results, conforms, [graph], shapes=self.shapes,
+                             keep=keep_nodes.__contains__)
+        if report.conforms:
+            return report
+        before = to_graph(stored, self._graph())
+        _, old = self._run(before)
+        existing = {result_key(old, r) for r in old.subjects(rdflib.RDF.type,
+                                                             SH.ValidationResult)}
+        return report_from(results, conforms, [graph], shapes=self.shapes,
+                           keep=keep_nodes.__contains__, ignore=existing)
 
 
 def validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None
              ) -> Report:
     """Validate a whole data graph against the shapes (no inference: data is typed)."""
-    import pyshacl
-
-    conforms, results_graph, _ = pyshacl.validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="none",
-        allow_warnings=True, advanced=True)
-    sources = [data] + ([ontology] if ontology is not None else [])
-    return report_from(results_graph, conforms, sources)
+    return Validator(shapes, ontology).validate_graph(data)

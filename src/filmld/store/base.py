@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 
 import pyoxigraph as ox
 
@@ -67,6 +69,35 @@ class Store(ABC):
 
     @abstractmethod
     def remove_graph(self, graph: str) -> None: ...
+
+    def change_graphs(self, *, drop: Iterable[str] = (),
+                      add: Mapping[str, Iterable[ox.Triple]] | None = None) -> None:
+        """Drop whole named graphs and add triples to named graphs, all or nothing.
+
+        Contract (contributions rely on it, issue 6): after a crash at any moment either
+        every change is there or none is; when this returns the change is durable (it
+        survives SIGKILL) and `version()` has changed. Blank nodes in `add` keep their
+        identifiers (at least when nothing is dropped in the same call).
+        This default is NOT atomic across graphs; every backend overrides it (the embedded
+        store with one transaction, a remote store with one SPARQL Update request).
+        """
+        for graph in drop:
+            self.remove_graph(graph)
+        for graph, triples in (add or {}).items():
+            self.add_graph(graph, triples)
+
+    def write_lock(self) -> AbstractContextManager:
+        """Held around validate-then-write, so that no other write lands in between.
+
+        Contract: while one holder is inside, no other `write_lock()` holder of the same
+        dataset enters. This default is one lock per store object, enough when one process
+        owns the store (the embedded store); a store shared by several processes must
+        override it with a lock all of them see.
+        """
+        lock = self.__dict__.get("_write_lock")
+        if lock is None:
+            lock = self.__dict__.setdefault("_write_lock", threading.RLock())
+        return lock
 
     def close(self) -> None:
         """Release files and connections."""

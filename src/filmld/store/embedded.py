@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -90,6 +90,26 @@ class EmbeddedStore(Store):
         with self._lock:
             self.store.update(f"DROP SILENT GRAPH <{graph}>")
             self._bump(f"remove {graph}")
+
+    def change_graphs(self, *, drop: Iterable[str] = (),
+                      add: Mapping[str, Iterable[ox.Triple]] | None = None) -> None:
+        """One RocksDB transaction (Store.extend, or one SPARQL Update when graphs are also
+        dropped), then a flush: all or nothing, and durable on return (base.py contract)."""
+        quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
+                 for graph, triples in (add or {}).items() for t in triples]
+        drop = list(drop)
+        with self._lock:
+            if drop:
+                steps = [f"DROP SILENT GRAPH <{graph}>" for graph in drop]
+                if quads:
+                    body = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} "
+                                    f"{q.object} }}" for q in quads)
+                    steps.append(f"INSERT DATA {{ {body} }}")
+                self.store.update(" ;\n".join(steps))
+            elif quads:
+                self.store.extend(quads)
+            self.store.flush()
+            self._bump("change " + " ".join(drop + sorted({str(q.graph_name) for q in quads})))
 
     def checkpoint(self, directory: str | Path) -> None:
         """A consistent copy another process can open read-only (hard links: milliseconds)."""
