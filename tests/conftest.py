@@ -100,3 +100,75 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     server = start_server(tmp_path_factory.mktemp("live"))
     yield server
     server.stop()
+
+
+# -- a real Oxigraph server, the remote SPARQL store (issue 7) --------------------------------
+def oxigraph_binary() -> str:
+    """The `oxigraph` CLI from PyPI, next to this Python (the venv) or on PATH."""
+    import shutil
+
+    candidate = Path(sys.executable).parent / "oxigraph"
+    found = str(candidate) if candidate.exists() else shutil.which("oxigraph")
+    if not found:
+        raise RuntimeError("the oxigraph server CLI is missing: pip install 'oxigraph>=0.5.13'")
+    return found
+
+
+@dataclass
+class OxigraphServer:
+    """`oxigraph serve` on 127.0.0.1; stop() and start() again keep its port and data."""
+
+    location: Path
+    port: int
+    log: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The query endpoint, as `--store` takes it."""
+        return f"http://127.0.0.1:{self.port}/query"
+
+    def start(self) -> OxigraphServer:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [oxigraph_binary(), "serve", "--location", str(self.location),
+                 "--bind", f"127.0.0.1:{self.port}"],
+                stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"oxigraph exited: {self.log.read_text()[-2000:]}")
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/query",
+                             params={"query": "ASK {}"}, timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"oxigraph did not start in 30 s: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+    def clear(self) -> None:
+        """Drop every graph: each test starts from an empty dataset."""
+        requests.post(f"http://127.0.0.1:{self.port}/update",
+                      data={"update": "DROP SILENT ALL"}, timeout=30).raise_for_status()
+
+
+def start_oxigraph(tmp: Path) -> OxigraphServer:
+    return OxigraphServer(tmp / "oxigraph", free_port(), tmp / "oxigraph.log").start()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory) -> Iterator[OxigraphServer]:
+    """One Oxigraph server for the session; tests that use it call clear() first."""
+    server = start_oxigraph(tmp_path_factory.mktemp("oxigraph"))
+    yield server
+    server.stop()
