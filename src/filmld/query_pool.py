@@ -1,0 +1,397 @@
+"""Killable query evaluation: a pool of pre-started worker processes on a read-only checkpoint.
+
+pyoxigraph has no query timeout and evaluates with the GIL released, so a thread cannot be
+stopped; a process can. Each worker (query_worker.py) opens `Store.read_only` on a checkpoint
+of the embedded store (`Store.backup`: hard links, milliseconds), taken again whenever
+`store.version()` changes, so a worker never reads a directory that is being written.
+
+Per query: take a concurrency slot (bounded queue, 503 beyond), take an idle worker (or start
+one), send the query, wait for its first frame until the deadline. Past the deadline the
+worker is SIGKILLed (its CPU freed at once) and replaced in the background; a worker that
+dies (SIGSEGV in the parser, memory limit) is replaced the same way. Entity pages never wait
+for any of this: they do not use the pool.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filmld.errors import FilmldError, QueryTimeout, SyntaxProblem
+
+log = logging.getLogger("filmld.query_pool")
+_FRAME = struct.Struct(">cI")
+_SRC = str(Path(__file__).resolve().parents[1])
+
+
+class QueryFailed(FilmldError):
+    """The query could not be evaluated (the SPARQL Protocol's 500 for a failed query)."""
+
+    status, title = 500, "Query failed"
+
+
+class QueryOverload(FilmldError):
+    """Too many queries at once: try again shortly (503 with Retry-After)."""
+
+    status, title = 503, "Too many queries"
+
+
+class WorkerGone(Exception):
+    """The worker exited or closed its pipe; `returncode` says how."""
+
+    def __init__(self, returncode: int | None) -> None:
+        super().__init__(returncode)
+        self.returncode = returncode
+
+
+@dataclass
+class QueryRequest:
+    """One query as the worker receives it (the policy has already accepted it)."""
+
+    query: str
+    format: str
+    limit: int
+    default_graphs: list[str] | None = None
+    named_graphs: list[str] | None = None
+    union: bool = True
+    base_iri: str = ""
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+class Worker:
+    """One evaluating process and the framed pipe to it."""
+
+    def __init__(self, memory_mb: int) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = _SRC + os.pathsep + env.get("PYTHONPATH", "")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "filmld.query_worker", str(memory_mb)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0,
+            start_new_session=True)
+        self.checkpoint: str | None = None
+        self.ready = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def send(self, kind: bytes, payload: bytes) -> None:
+        try:
+            self.process.stdin.write(_FRAME.pack(kind, len(payload)) + payload)
+        except (BrokenPipeError, OSError):
+            raise WorkerGone(self.process.poll()) from None
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        chunks, needed = [], size
+        fd = self.process.stdout.fileno()
+        while needed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            readable, _, _ = select.select([fd], [], [], remaining)
+            if not readable:
+                raise TimeoutError
+            data = os.read(fd, min(needed, 1 << 20))
+            if not data:
+                raise WorkerGone(self.process.wait(timeout=5))
+            chunks.append(data)
+            needed -= len(data)
+        return b"".join(chunks)
+
+    def receive(self, deadline: float) -> tuple[bytes, bytes]:
+        kind, length = _FRAME.unpack(self._read(_FRAME.size, deadline))
+        return kind, self._read(length, deadline) if length else b""
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            log.error("query worker %s did not exit after SIGKILL", self.pid)
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def describe_exit(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        try:
+            return f"signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit status {returncode}"
+
+
+class Checkpoints:
+    """Read-only copies of the embedded store, one per store version, removed when unused."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.root = Path(tempfile.mkdtemp(prefix="filmld-checkpoints-"))
+        self.version: str | None = None
+        self.current: str | None = None
+        self.serial = 0
+        self.lock = threading.Lock()
+
+    def path(self) -> str:
+        version = self.store.version()
+        if version == self.version and self.current:
+            return self.current
+        with self.lock:
+            if version != self.version or not self.current:
+                self.serial += 1
+                target = self.root / f"v{self.serial}"
+                self.store.checkpoint(target)
+                self.version, self.current = version, str(target)
+        return self.current
+
+    def sweep(self, in_use: set[str]) -> None:
+        """Remove checkpoints no worker has open any more."""
+        keep = in_use | {self.current}
+        for child in self.root.iterdir():
+            if str(child) not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class QueryPool:
+    """Pre-started workers, a concurrency limit with a short queue, and a deadline per query."""
+
+    def __init__(self, store, *, workers: int, concurrency: int, timeout: float,
+                 memory_mb: int, queue: int | None = None) -> None:
+        self.store, self.timeout, self.memory_mb = store, timeout, memory_mb
+        self.checkpoints = Checkpoints(store)
+        self.concurrency = max(1, concurrency)
+        self.size = max(1, workers)
+        self.slots = threading.BoundedSemaphore(self.concurrency)
+        self.waiting_limit = self.concurrency if queue is None else queue
+        self.waiting = 0
+        self.lock = threading.Lock()
+        self.idle: list[Worker] = []
+        self.busy: set[Worker] = set()
+        self.closed = False
+        for _ in range(self.size):
+            self.idle.append(Worker(memory_mb))
+        self.isolated: bool | None = None
+
+    # -- the public call -------------------------------------------------------------------
+    def run(self, request: QueryRequest) -> QueryStream:
+        """Start a query; the stream's first frame (head or error) has arrived when this returns.
+
+        Raises SyntaxProblem (400), QueryTimeout (503), QueryFailed (500), QueryOverload (503).
+        """
+        self._enter()
+        started = time.monotonic()
+        worker = None
+        try:
+            checkpoint = self.checkpoints.path()
+            worker = self._take()
+            payload = dict(request.__dict__, checkpoint=checkpoint)
+            worker.send(b"Q", json.dumps(payload).encode())
+            worker.checkpoint = checkpoint
+            deadline = started + self.timeout
+            kind, body = worker.receive(deadline)
+            if kind == b"X":
+                self._give_back(worker)
+                worker = None
+                raise _error(json.loads(body))
+            if kind != b"H":
+                raise WorkerGone(worker.process.poll())
+            head = json.loads(body)
+            stream = QueryStream(self, worker, head, deadline)
+            worker = None
+            return stream
+        except TimeoutError:
+            self._discard(worker)
+            worker = None
+            self._leave()
+            raise QueryTimeout(
+                f"the query ran longer than this endpoint's time limit of {self.timeout:g} s "
+                "and was stopped; narrow it (LIMIT, more specific patterns) and try again",
+                details={"time_limit_seconds": self.timeout}) from None
+        except WorkerGone as gone:
+            self._discard(worker)
+            worker = None
+            self._leave()
+            raise QueryFailed(
+                "the query could not be evaluated: the process evaluating it stopped "
+                f"({describe_exit(gone.returncode)}). Queries nested very deeply or needing more "
+                f"than {self.memory_mb} MiB of memory do this; simplify the query.") from None
+        except BaseException:
+            if worker is not None:
+                self._discard(worker)
+            self._leave()
+            raise
+
+    # -- slots -------------------------------------------------------------------------------
+    def _enter(self) -> None:
+        if self.slots.acquire(blocking=False):
+            return
+        with self.lock:
+            if self.waiting >= self.waiting_limit:
+                raise QueryOverload(
+                    f"{self.concurrency} queries are running and {self.waiting} waiting; "
+                    "try again in a few seconds", headers={"Retry-After": "2"})
+            self.waiting += 1
+        try:
+            if not self.slots.acquire(timeout=self.timeout):
+                raise QueryOverload(
+                    f"no query slot became free within {self.timeout:g} s; try again shortly",
+                    headers={"Retry-After": "2"})
+        finally:
+            with self.lock:
+                self.waiting -= 1
+
+    def _leave(self) -> None:
+        self.slots.release()
+
+    # -- workers ---------------------------------------------------------------------------
+    def _take(self) -> Worker:
+        with self.lock:
+            while self.idle:
+                worker = self.idle.pop()
+                if worker.alive():
+                    self.busy.add(worker)
+                    break
+                worker.kill()
+            else:
+                worker = Worker(self.memory_mb)
+                self.busy.add(worker)
+        if not worker.ready:
+            kind, body = worker.receive(time.monotonic() + 30)
+            if kind != b"R":
+                raise WorkerGone(worker.process.poll())
+            worker.ready = True
+            self.isolated = json.loads(body).get("isolated")
+            if not self.isolated:
+                log.warning("query worker %s could not isolate its network", worker.pid)
+        return worker
+
+    def _give_back(self, worker: Worker) -> None:
+        with self.lock:
+            self.busy.discard(worker)
+            if self.closed:
+                worker.kill()
+                return
+            self.idle.append(worker)
+            in_use = {w.checkpoint for w in [*self.idle, *self.busy] if w.checkpoint}
+        self.checkpoints.sweep(in_use)
+
+    def _discard(self, worker: Worker | None) -> None:
+        """Kill a worker (timed out, crashed, abandoned mid-stream) and start a replacement."""
+        if worker is None:
+            return
+        worker.kill()
+        with self.lock:
+            self.busy.discard(worker)
+            if self.closed:
+                return
+        threading.Thread(target=self._replace, daemon=True).start()
+
+    def _replace(self) -> None:
+        replacement = Worker(self.memory_mb)
+        with self.lock:
+            if self.closed or len(self.idle) + len(self.busy) >= self.size + self.concurrency:
+                replacement.kill()
+                return
+            self.idle.append(replacement)
+
+    def worker_pids(self) -> list[int]:
+        with self.lock:
+            return [w.pid for w in [*self.idle, *self.busy]]
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            workers = [*self.idle, *self.busy]
+            self.idle, self.busy = [], set()
+        for worker in workers:
+            worker.kill()
+        self.checkpoints.close()
+
+
+def _error(error: dict) -> FilmldError:
+    if error.get("kind") == "syntax":
+        return SyntaxProblem(error.get("message", "syntax error"), line=error.get("line"),
+                             column=error.get("column"))
+    return QueryFailed(f"the query could not be evaluated: {error.get('message', '')}")
+
+
+class QueryStream:
+    """An answer under way: its head, then its body in pieces; releases the worker when done.
+
+    `truncated` is True or False when the worker knew before the first byte (the usual case:
+    results up to 1 MiB), None when the body started first; `finished_truncated` is set at the
+    end. A stream that is not read to the end (client gone) kills its worker.
+    """
+
+    def __init__(self, pool: QueryPool, worker: Worker, head: dict, deadline: float) -> None:
+        self.pool, self.worker = pool, worker
+        self.media_type: str = head["media_type"]
+        self.truncated: bool | None = head.get("truncated")
+        self.finished_truncated: bool | None = None
+        self.rows: int | None = None
+        self.started = time.monotonic()
+        # the body may take longer than the evaluation: a slow reader holds the worker
+        self.deadline = max(deadline, time.monotonic()) + 10 * pool.timeout
+        self.done = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while True:
+                kind, body = self.worker.receive(self.deadline)
+                if kind == b"D":
+                    yield body
+                elif kind == b"E":
+                    end = json.loads(body)
+                    self.rows, self.finished_truncated = end["rows"], end["truncated"]
+                    self._release(clean=True)
+                    return
+                else:
+                    raise WorkerGone(self.worker.process.poll())
+        except (TimeoutError, WorkerGone):
+            log.warning("query stream cut: worker %s stopped or timed out mid-body",
+                        self.worker.pid)
+            self._release(clean=False)
+            raise
+        finally:
+            if not self.done:
+                self._release(clean=False)
+
+    def read_all(self) -> bytes:
+        return b"".join(self)
+
+    def close(self) -> None:
+        if not self.done:
+            self._release(clean=False)
+
+    def _release(self, *, clean: bool) -> None:
+        if self.done:
+            return
+        self.done = True
+        if clean:
+            self.pool._give_back(self.worker)
+        else:
+            self.pool._discard(self.worker)
+        self.pool._leave()

@@ -1,0 +1,206 @@
+"""The query worker process: parses and evaluates untrusted SPARQL on a read-only checkpoint.
+
+Started by query_pool (`python -m filmld.query_worker MEMORY_MIB`). It runs with no network
+(a fresh network namespace: SERVICE cannot connect anywhere even if the policy missed it),
+an address-space limit (a runaway query fails here, not in the server), and is killed by its
+parent past the time limit or if it crashes. Requests come on stdin, answers go to stdout.
+
+Wire format, both directions: frames of one type byte, a 4-byte big-endian length, a payload.
+Requests are `Q` frames of JSON. Answers: `H` (JSON head: media type, and `truncated` when it
+is known before the first byte), `D` (body bytes), `E` (JSON: rows and `truncated`), or `X`
+(JSON error: kind syntax|failed, message, line, column) instead of all of these.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import struct
+import sys
+import threading
+import time
+
+import pyoxigraph as ox
+
+from filmld.sparql_results import RESULT_FORMATS, write_boolean, write_solutions, write_triples
+
+HOLD_BYTES = 1 << 20
+"""Output held back until the result cut is known: headers can then say it exactly."""
+PIECE_BYTES = 64 << 10
+"""Output sent in pieces of about this size once streaming."""
+_FRAME = struct.Struct(">cI")
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+
+
+def isolate_network() -> bool:
+    """Move this process into a new, empty network namespace: no interface, no route out."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def limit_memory(mebibytes: int) -> None:
+    """RLIMIT_DATA bounds heap and anonymous mappings: a runaway query fails cleanly here."""
+    if mebibytes > 0:
+        size = mebibytes << 20
+        resource.setrlimit(resource.RLIMIT_DATA, (size, size))
+
+
+def _watch_parent() -> None:
+    """Exit when the server that started this worker is gone (no orphans left computing)."""
+    parent = os.getppid()
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+class Channel:
+    """Framed messages over the process's stdin and stdout."""
+
+    def __init__(self) -> None:
+        self.input = sys.stdin.buffer
+        self.output = sys.stdout.buffer
+
+    def receive(self) -> tuple[bytes, bytes] | None:
+        head = self.input.read(_FRAME.size)
+        if len(head) < _FRAME.size:
+            return None
+        kind, length = _FRAME.unpack(head)
+        return kind, self.input.read(length)
+
+    def send(self, kind: bytes, payload: bytes) -> None:
+        self.output.write(_FRAME.pack(kind, len(payload)) + payload)
+
+    def send_json(self, kind: bytes, value: dict) -> None:
+        self.send(kind, json.dumps(value).encode())
+
+    def flush(self) -> None:
+        self.output.flush()
+
+
+class Output:
+    """Holds the body until the cut is decided (or HOLD_BYTES is reached), then streams it."""
+
+    def __init__(self, channel: Channel, media_type: str) -> None:
+        self.channel, self.media_type = channel, media_type
+        self.pieces: list[bytes] = []
+        self.size = 0
+        self.started = False
+
+    def emit(self, data: bytes) -> None:
+        self.pieces.append(data)
+        self.size += len(data)
+        if not self.started and self.size >= HOLD_BYTES:
+            self.start(None)
+        elif self.started and self.size >= PIECE_BYTES:
+            self._send_pieces()
+
+    def start(self, truncated: bool | None) -> None:
+        self.channel.send_json(b"H", {"media_type": self.media_type, "truncated": truncated})
+        self.started = True
+        self._send_pieces()
+
+    def _send_pieces(self) -> None:
+        if self.pieces:
+            self.channel.send(b"D", b"".join(self.pieces))
+            self.pieces, self.size = [], 0
+            self.channel.flush()
+
+    def finish(self, rows: int, truncated: bool) -> None:
+        if not self.started:
+            self.start(truncated)
+        self._send_pieces()
+        self.channel.send_json(b"E", {"rows": rows, "truncated": truncated})
+        self.channel.flush()
+
+
+def _graphs(names: list[str] | None) -> list[ox.NamedNode] | None:
+    return None if names is None else [ox.NamedNode(n) for n in names]
+
+
+def answer(store: ox.Store, request: dict, channel: Channel) -> None:
+    """Evaluate one request and send its frames; syntax and evaluation errors become `X`."""
+    fmt = RESULT_FORMATS[request["format"]]
+    options: dict = {"base_iri": request.get("base_iri") or None}
+    if request.get("default_graphs") is not None or request.get("named_graphs") is not None:
+        options["default_graph"] = _graphs(request.get("default_graphs") or [])
+        if request.get("named_graphs") is not None:
+            options["named_graphs"] = _graphs(request["named_graphs"])
+    else:
+        options["use_default_graph_as_union"] = bool(request.get("union", True))
+    try:
+        result = store.query(request["query"], **options)
+    except SyntaxError as error:
+        channel.send_json(b"X", syntax_error(str(error)))
+        channel.flush()
+        return
+    except (OSError, RuntimeError, ValueError, MemoryError) as error:
+        channel.send_json(b"X", {"kind": "failed", "message": str(error)})
+        channel.flush()
+        return
+    output = Output(channel, fmt.content_type)
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            write_boolean(fmt, bool(result), output.emit)
+            output.finish(1, False)
+            return
+        if isinstance(result, ox.QueryTriples):
+            rows, cut = write_triples(fmt, result, request["limit"], output.emit,
+                                      request.get("prefixes"))
+        else:
+            names = [v.value for v in result.variables]
+            rows, cut = write_solutions(fmt, names, result, request["limit"], output.emit)
+    except (OSError, RuntimeError, ValueError, MemoryError, SyntaxError) as error:
+        if output.started:
+            raise SystemExit(3) from error  # the parent sees a cut stream, never a silent one
+        channel.send_json(b"X", {"kind": "failed", "message": str(error)})
+        channel.flush()
+        return
+    output.finish(rows, cut)
+
+
+def syntax_error(text: str) -> dict:
+    """pyoxigraph says `error at LINE:COLUMN: message`; keep the three parts apart."""
+    import re
+
+    match = re.match(r"error at (\d+):(\d+): ?(.*)", text, re.S)
+    if match is None:
+        return {"kind": "syntax", "message": text}
+    message = " ".join(match.group(3).split()) or "syntax error"
+    if len(message) > 240:  # pyoxigraph lists every expected token; keep the start
+        message = message[:240].rsplit(",", 1)[0] + ", ..."
+    return {"kind": "syntax", "message": message,
+            "line": int(match.group(1)), "column": int(match.group(2))}
+
+
+def main(argv: list[str]) -> int:
+    memory = int(argv[1]) if len(argv) > 1 else 0
+    isolated = isolate_network()
+    limit_memory(memory)
+    threading.Thread(target=_watch_parent, daemon=True).start()
+    channel = Channel()
+    channel.send_json(b"R", {"pid": os.getpid(), "isolated": isolated})
+    channel.flush()
+    store, opened = None, None
+    while True:
+        message = channel.receive()
+        if message is None:
+            return 0
+        kind, payload = message
+        if kind != b"Q":
+            continue
+        request = json.loads(payload)
+        if request["checkpoint"] != opened:
+            store = None
+            store = ox.Store.read_only(request["checkpoint"])
+            opened = request["checkpoint"]
+        answer(store, request, channel)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

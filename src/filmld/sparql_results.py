@@ -1,0 +1,252 @@
+"""SPARQL result formats: one registry entry per format, each a streaming, capped serialiser.
+
+Formats: SPARQL 1.1 Query Results JSON (https://www.w3.org/TR/sparql11-results-json/),
+XML (https://www.w3.org/TR/rdf-sparql-XMLres/), CSV and TSV
+(https://www.w3.org/TR/sparql11-results-csv-tsv/) for SELECT and ASK; Turtle, JSON-LD,
+N-Triples and RDF/XML for CONSTRUCT and DESCRIBE. Every serialiser writes through `emit`
+in pieces and stops after `limit` rows or triples, so memory does not grow with the result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from filmld.formats import JSONLD, NTRIPLES, RDFXML, TURTLE, RdfFormat
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+BATCH = 256
+"""Rows serialised per emitted piece."""
+
+Emit = Callable[[bytes], None]
+
+
+@dataclass(frozen=True)
+class ResultFormat:
+    """One result serialisation: its short name, media type, the query kinds it serves."""
+
+    name: str
+    media_type: str
+    kinds: tuple[str, ...]
+    label: str
+    aliases: tuple[str, ...] = ()
+    rdf: RdfFormat | None = None
+
+    @property
+    def content_type(self) -> str:
+        return self.media_type if self.media_type == "application/ld+json" \
+            else f"{self.media_type}; charset=utf-8"
+
+
+TABULAR = ("tabular", "boolean")
+RESULT_FORMATS: dict[str, ResultFormat] = {f.name: f for f in (
+    ResultFormat("json", "application/sparql-results+json", TABULAR, "JSON",
+                 ("application/json", "srj")),
+    ResultFormat("xml", "application/sparql-results+xml", TABULAR, "XML",
+                 ("application/xml", "text/xml", "srx")),
+    ResultFormat("csv", "text/csv", TABULAR, "CSV"),
+    ResultFormat("tsv", "text/tab-separated-values", TABULAR, "TSV"),
+    ResultFormat("ttl", TURTLE.media_type, ("graph",), "Turtle",
+                 ("turtle", "application/x-turtle"), TURTLE),
+    ResultFormat("jsonld", JSONLD.media_type, ("graph",), "JSON-LD",
+                 ("json-ld", "application/json"), JSONLD),
+    ResultFormat("nt", NTRIPLES.media_type, ("graph",), "N-Triples",
+                 ("ntriples", "n-triples", "text/plain"), NTRIPLES),
+    ResultFormat("rdf", RDFXML.media_type, ("graph",), "RDF/XML",
+                 ("rdfxml", "rdf/xml", "application/xml", "text/xml"), RDFXML),
+)}
+"""In server preference order: for a tie in the client's q-values the first wins."""
+
+
+def formats_for(kind: str) -> list[ResultFormat]:
+    return [f for f in RESULT_FORMATS.values() if kind in f.kinds]
+
+
+def format_named(name: str, kind: str) -> ResultFormat | None:
+    """The format a ?format= value names for this kind of query (short name or media type)."""
+    key = name.split(";", 1)[0].strip().lower()
+    for fmt in formats_for(kind):
+        if key in (fmt.name, fmt.media_type, *fmt.aliases):
+            return fmt
+    return None
+
+
+# -- terms -----------------------------------------------------------------------------------
+def _json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": {"subject": _json_term(term.subject),
+                                        "predicate": _json_term(term.predicate),
+                                        "object": _json_term(term.object)}}
+
+
+def _xml_term(term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != XSD_STRING:
+            return (f"<literal datatype={quoteattr(term.datatype.value)}>"
+                    f"{escape(term.value)}</literal>")
+        return f"<literal>{escape(term.value)}</literal>"
+    return (f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>"
+            f"{_xml_term(term.predicate)}</predicate><object>{_xml_term(term.object)}</object>"
+            "</triple>")
+
+
+def _csv_field(term) -> str:
+    if term is None:
+        return ""
+    value = f"_:{term.value}" if isinstance(term, ox.BlankNode) else \
+        term.value if isinstance(term, (ox.NamedNode, ox.Literal)) else str(term)
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _tsv_field(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        if datatype == XSD_INTEGER and term.value.lstrip("+-").isdigit():
+            return term.value
+        text = (term.value.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t")
+                .replace("\n", "\\n").replace("\r", "\\r"))
+        if term.language:
+            return f'"{text}"@{term.language}'
+        return f'"{text}"' if datatype == XSD_STRING else f'"{text}"^^<{datatype}>'
+    return str(term)
+
+
+# -- SELECT and ASK ----------------------------------------------------------------------------
+def _rows(solutions: Iterable, limit: int, width: int, counter: list) -> Iterator[list]:
+    """Rows as lists of terms (None when unbound); counter[0] counts, counter[1] marks a cut."""
+    for solution in solutions:
+        if counter[0] >= limit:
+            counter[1] = True
+            return
+        counter[0] += 1
+        yield [solution[i] for i in range(width)]
+
+
+def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable, limit: int,
+                    emit: Emit) -> tuple[int, bool]:
+    """Serialise up to `limit` solutions; returns (rows written, whether the result was cut)."""
+    counter = [0, False]
+    rows = _rows(solutions, limit, len(variables), counter)
+    batch: list[str] = []
+
+    def flush() -> None:
+        if batch:
+            emit("".join(batch).encode())
+            batch.clear()
+
+    if fmt.name == "json":
+        emit(('{"head":{"vars":' + json.dumps(variables, ensure_ascii=False)
+              + '},"results":{"bindings":[').encode())
+        separator = ""
+        for row in rows:
+            binding = {v: _json_term(t) for v, t in zip(variables, row) if t is not None}
+            batch.append(separator + json.dumps(binding, ensure_ascii=False,
+                                                separators=(",", ":")))
+            separator = ","
+            if len(batch) >= BATCH:
+                flush()
+        batch.append("]}}\n")
+    elif fmt.name == "xml":
+        emit(('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+              "<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
+              + "</head><results>\n").encode())
+        for row in rows:
+            batch.append("<result>" + "".join(
+                f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
+                for v, t in zip(variables, row) if t is not None) + "</result>\n")
+            if len(batch) >= BATCH:
+                flush()
+        batch.append("</results></sparql>\n")
+    elif fmt.name == "csv":
+        batch.append(",".join(variables) + "\r\n")
+        for row in rows:
+            batch.append(",".join(_csv_field(t) for t in row) + "\r\n")
+            if len(batch) >= BATCH:
+                flush()
+    elif fmt.name == "tsv":
+        batch.append("\t".join("?" + v for v in variables) + "\n")
+        for row in rows:
+            batch.append("\t".join(_tsv_field(t) for t in row) + "\n")
+            if len(batch) >= BATCH:
+                flush()
+    else:
+        raise ValueError(f"{fmt.name} is not a format for SELECT results")
+    flush()
+    return counter[0], counter[1]
+
+
+def write_boolean(fmt: ResultFormat, answer: bool, emit: Emit) -> None:
+    word = "true" if answer else "false"
+    if fmt.name == "json":
+        emit(f'{{"head":{{}},"boolean":{word}}}\n'.encode())
+    elif fmt.name == "xml":
+        emit(('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+              f"<head/><boolean>{word}</boolean></sparql>\n").encode())
+    elif fmt.name == "csv":
+        emit(f"_askResult\r\n{word}\r\n".encode())
+    elif fmt.name == "tsv":
+        emit(f"?_askResult\n{word}\n".encode())
+    else:
+        raise ValueError(f"{fmt.name} is not a format for ASK results")
+
+
+# -- CONSTRUCT and DESCRIBE ------------------------------------------------------------------
+class _Writer:
+    """A binary file-like object that hands what pyoxigraph writes to `emit`."""
+
+    def __init__(self, emit: Emit) -> None:
+        self.emit = emit
+
+    def write(self, data) -> int:
+        if data:
+            self.emit(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def write_triples(fmt: ResultFormat, triples: Iterable, limit: int, emit: Emit,
+                  prefixes: dict[str, str] | None = None) -> tuple[int, bool]:
+    """Serialise up to `limit` triples; returns (triples written, whether the result was cut)."""
+    counter = [0, False]
+
+    def capped() -> Iterator:
+        for triple in triples:
+            if counter[0] >= limit:
+                counter[1] = True
+                return
+            counter[0] += 1
+            yield triple
+
+    if fmt.rdf is None:
+        raise ValueError(f"{fmt.name} is not a format for CONSTRUCT results")
+    ox.serialize(capped(), _Writer(emit), fmt.rdf.oxigraph,
+                 prefixes=prefixes if fmt.name == "ttl" else None)
+    return counter[0], counter[1]
