@@ -251,3 +251,63 @@ def test_pages_answer_503_while_the_store_is_down_and_recover_when_it_returns(tm
         app.extensions["filmld.store"].close()
     finally:
         server.stop()
+
+
+# -- contributions' contract: change_graphs and write_lock (store/base.py) -------------------
+def test_change_graphs_drops_and_adds_in_one_step_with_a_new_version(remote: RemoteStore):
+    remote.add_graph(remote.graph_iri("contribution/1"), SAMPLE[:1])
+    remote.add_graph(remote.graph_iri("contribution/2"), SAMPLE[1:2])
+    version = remote.version()
+    remote.change_graphs(drop=[remote.graph_iri("contribution/1")],
+                         add={remote.graph_iri("contribution/3"): SAMPLE[2:]})
+    assert remote.version() != version
+    assert remote.graph_names() == [remote.graph_iri("contribution/2"),
+                                    remote.graph_iri("contribution/3")]
+    assert len(remote.graph_triples(remote.graph_iri("contribution/3"))) == 3
+
+
+def test_change_graphs_is_all_or_nothing(remote: RemoteStore, monkeypatch):
+    remote.add_graph(remote.graph_iri("contribution/1"), SAMPLE[:1])
+    version = remote.version()
+    # The last operation of the request fails while it runs (after the drop and the insert).
+    bump = remote._bump
+    monkeypatch.setattr(remote, "_bump", lambda *a, **k: bump(*a, **k)
+                        + " ;\nLOAD <http://127.0.0.1:1/refused> INTO GRAPH <http://x/>")
+    with pytest.raises(StoreUnavailable):
+        remote.change_graphs(drop=[remote.graph_iri("contribution/1")],
+                             add={remote.graph_iri("contribution/2"): SAMPLE[1:2]})
+    assert remote.version() == version
+    assert remote.graph_names() == [remote.graph_iri("contribution/1")]
+    assert remote.select("SELECT * WHERE { ?s ?p ?o }") != []
+
+
+def test_write_lock_serialises_read_then_write_across_workers(
+        oxigraph_server: OxigraphServer):
+    """Two workers (two store objects, as in two processes) increment one counter."""
+    oxigraph_server.clear()
+    counter = "http://127.0.0.1:8000/graph/counter"
+
+    def increment(store: RemoteStore, times: int) -> None:
+        for _ in range(times):
+            with store.write_lock():
+                rows = store.select(f"SELECT ?n WHERE {{ GRAPH <{counter}> {{ ?s ?p ?n }} }}")
+                value = int(rows[0]["n"].value) if rows else 0
+                store.replace_graph(counter, [triple("counter", ox.Literal(str(value + 1)))])
+
+    workers = [RemoteStore(oxigraph_server.url, base=BASE) for _ in range(2)]
+    threads = [threading.Thread(target=increment, args=(w, 15)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    rows = workers[0].select(f"SELECT ?n WHERE {{ GRAPH <{counter}> {{ ?s ?p ?n }} }}")
+    assert rows[0]["n"].value == "30"
+
+
+def test_write_lock_is_reentrant_and_freed_after_an_error(remote: RemoteStore):
+    with pytest.raises(RuntimeError), remote.write_lock(), remote.write_lock():
+        raise RuntimeError("validation failed")
+    other = RemoteStore(remote.endpoints.query, base=BASE)
+    other.lock_wait = 2
+    with other.write_lock():
+        pass

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 from urllib.parse import urlsplit, urlunsplit
@@ -42,6 +44,7 @@ from filmld.store.base import Row, Store
 
 META = "urn:x-filmld:meta:"
 VERSION, MODIFIED, REGISTERED = META + "version", META + "modified", META + "contentHash"
+LOCK = META + "writeLock"
 RESULTS_JSON = "application/sparql-results+json"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 UNHASHED = "-"
@@ -201,6 +204,10 @@ class RemoteStore(Store):
     #: How long the list of filmld's graphs may be reused by queries that come without a
     #: version() call first (a request's version() always refreshes it).
     registry_seconds = 0.25
+    #: A write lock's lease: a worker that died holding it frees it after this long.
+    lease_seconds = 30.0
+    #: How long write_lock() waits for another worker's lock before a 503.
+    lock_wait = 20.0
 
     def __init__(self, query_url: str, *, base: str, update_url: str = "",
                  graph_store_url: str = "", timeout: float = 10.0, retry_after: int = 5
@@ -213,6 +220,7 @@ class RemoteStore(Store):
         self._local = threading.local()
         self._meta: _Meta | None = None
         self._meta_lock = threading.Lock()
+        self._process_lock = threading.Lock()
 
     # -- HTTP -------------------------------------------------------------------------
     @property
@@ -273,11 +281,12 @@ class RemoteStore(Store):
         return self._request("POST", self.endpoints.query, data=form, retry=True,
                              stream=stream, timeout=timeout, headers={"Accept": accept})
 
-    def _update(self, sparql: str, *, timeout: float | None = None) -> None:
+    def _update(self, sparql: str, *, timeout: float | None = None, bump: bool = True) -> None:
         self._request("POST", self.endpoints.update, data={"update": sparql},
                       timeout=timeout or max(self.timeout, 60.0))
-        with self._meta_lock:
-            self._meta = None
+        if bump:
+            with self._meta_lock:
+                self._meta = None
 
     # -- the meta graph ---------------------------------------------------------------
     def _read_meta(self) -> _Meta:
@@ -320,11 +329,25 @@ class RemoteStore(Store):
                (f'INSERT DATA {{ GRAPH {meta} {{ {meta} <{VERSION}> "{token}" . '
                 f'{meta} <{MODIFIED}> "{time.time():.6f}" }} }}')]
         if graph is not None:
-            ops.append(f"DELETE WHERE {{ GRAPH {meta} {{ <{graph}> <{REGISTERED}> ?h }} }}")
-            if not unregister:
-                ops.append(f'INSERT DATA {{ GRAPH {meta} {{ <{graph}> <{REGISTERED}> '
-                           f'"{graph_hash or UNHASHED}" }} }}')
+            ops.append(self._registry_ops(graph, graph_hash, unregister=unregister))
         return " ;\n".join(ops)
+
+    def _registry_ops(self, graph: str, graph_hash: str | None, *,
+                      unregister: bool = False) -> str:
+        """Update operations that register a graph (with its content hash) or forget it."""
+        meta = f"<{self.meta_graph}>"
+        ops = [f"DELETE WHERE {{ GRAPH {meta} {{ <{graph}> <{REGISTERED}> ?h }} }}"]
+        if not unregister:
+            ops.append(f'INSERT DATA {{ GRAPH {meta} {{ <{graph}> <{REGISTERED}> '
+                       f'"{graph_hash or UNHASHED}" }} }}')
+        return " ;\n".join(ops)
+
+    @staticmethod
+    def _insert_op(graph: str, blank: bool, batch: list[ox.Triple]) -> str:
+        """INSERT DATA, or INSERT {} WHERE {} for blank nodes (Virtuoso refuses them in DATA)."""
+        data = _triples_text(batch)
+        return (f"INSERT {{ GRAPH <{graph}> {{ {data} }} }} WHERE {{}}" if blank
+                else f"INSERT DATA {{ GRAPH <{graph}> {{ {data} }} }}")
 
     def _write(self, graph: str, triples: list[ox.Triple], *, drop: bool,
                graph_hash: str = UNHASHED) -> None:
@@ -333,11 +356,8 @@ class RemoteStore(Store):
         Virtuoso, batches of at most 1,000 triples with the version bump last."""
         size = self.endpoints.batch_triples
         head = [f"DROP SILENT GRAPH <{graph}>"] if drop else []
-        bodies = []
-        for blank, batch in _connected_batches(triples, size):
-            data = _triples_text(batch)
-            bodies.append(f"INSERT {{ GRAPH <{graph}> {{ {data} }} }} WHERE {{}}" if blank
-                          else f"INSERT DATA {{ GRAPH <{graph}> {{ {data} }} }}")
+        bodies = [self._insert_op(graph, blank, batch)
+                  for blank, batch in _connected_batches(triples, size)]
         bump = self._bump(graph, graph_hash)
         if len(bodies) <= 1 or self.endpoints.dialect != "virtuoso" and len(triples) <= 500_000:
             self._update(" ;\n".join([*head, *bodies, bump]))
@@ -430,6 +450,85 @@ class RemoteStore(Store):
     def remove_graph(self, graph: str) -> None:
         self._update(f"DROP SILENT GRAPH <{graph}> ;\n"
                      + self._bump(graph, unregister=True))
+
+    def change_graphs(self, *, drop: Iterable[str] = (),
+                      add: Mapping[str, Iterable[ox.Triple]] | None = None) -> None:
+        """Drops, inserts, registry and version in one update request: one transaction on
+        Oxigraph server, so all or nothing and durable on return (base.py contract). The
+        server names blank nodes afresh (SPARQL 1.1 Update 3.1.1), as the embedded store does
+        when graphs are dropped in the same call. Virtuoso, beyond 1,000 triples: batches."""
+        drop = list(drop)
+        added = {graph: list(triples) for graph, triples in (add or {}).items()}
+        ops = [f"DROP SILENT GRAPH <{graph}>" for graph in drop]
+        total = sum(len(t) for t in added.values())
+        bodies = [self._insert_op(graph, blank, batch)
+                  for graph, triples in added.items()
+                  for blank, batch in _connected_batches(triples, self.endpoints.batch_triples)]
+        registry = [self._registry_ops(graph, None, unregister=True) for graph in drop
+                    if graph not in added]
+        registry += [self._registry_ops(graph, UNHASHED) for graph in added]
+        bump = " ;\n".join([self._bump(), *filter(None, registry)])
+        if self.endpoints.dialect == "virtuoso" and total > self.endpoints.batch_triples:
+            if ops:
+                self._update(" ;\n".join(ops))
+            for body in bodies:
+                self._update(body)
+            self._update(bump)
+            return
+        self._update(" ;\n".join([*ops, *bodies, bump]))
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """A lock every worker process sees: a lease in the meta graph (base.py contract).
+
+        Taken with a conditional update and confirmed by reading it back: whoever reads only
+        its own token holds the lock; two that raced both see two tokens, withdraw theirs and
+        retry after a random pause. A holder that died frees the lock when its lease ends.
+        Re-entrant within a thread, like the default lock.
+        """
+        depth = getattr(self._local, "lock_depth", 0)
+        if depth:
+            self._local.lock_depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.lock_depth -= 1
+            return
+        with self._process_lock:
+            token = self._acquire_lease()
+            self._local.lock_depth = 1
+            try:
+                yield
+            finally:
+                self._local.lock_depth = 0
+                self._update(f'DELETE DATA {{ GRAPH <{self.meta_graph}> {{ '
+                             f'<{self.meta_graph}> <{LOCK}> "{token}" }} }}', bump=False)
+
+    def _acquire_lease(self) -> str:
+        meta = f"<{self.meta_graph}>"
+        deadline = time.monotonic() + self.lock_wait
+        while True:
+            now = time.time()
+            token = f"{secrets.token_hex(8)}|{now + self.lease_seconds:.3f}"
+            self._update(
+                f"DELETE {{ GRAPH {meta} {{ {meta} <{LOCK}> ?old }} }} WHERE {{ GRAPH {meta} "
+                f"{{ {meta} <{LOCK}> ?old }} FILTER(<{XSD}double>(STRAFTER(STR(?old), \"|\"))"
+                f" < {now:.3f}) }} ;\n"
+                f"INSERT {{ GRAPH {meta} {{ {meta} <{LOCK}> \"{token}\" }} }} WHERE {{ "
+                f"FILTER NOT EXISTS {{ GRAPH {meta} {{ {meta} <{LOCK}> ?any }} }} }}",
+                bump=False)
+            rows = rows_from_json(self._query(
+                f"SELECT ?l WHERE {{ GRAPH {meta} {{ {meta} <{LOCK}> ?l }} }}",
+                RESULTS_JSON, dataset=False).content)
+            holders = {row["l"].value for row in rows}
+            if holders == {token}:
+                return token
+            if token in holders:  # a race: both withdraw, then try again at random times
+                self._update(f'DELETE DATA {{ GRAPH {meta} {{ {meta} <{LOCK}> "{token}" }} }}',
+                             bump=False)
+            if time.monotonic() > deadline:
+                raise self._unavailable(f"its write lock stayed taken for {self.lock_wait:g} s")
+            time.sleep(random.uniform(0.005, 0.05))
 
     # -- bulk loading -----------------------------------------------------------------
     def post_graph_data(self, graph: str, body: IO[bytes] | bytes,
