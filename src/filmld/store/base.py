@@ -99,5 +99,22 @@ class Store(ABC):
             lock = self.__dict__.setdefault("_write_lock", threading.RLock())
         return lock
 
+    def query_stream(self, sparql: str, *, kind: str, default_graphs: list[str] | None = None,
+                     named_graphs: list[str] | None = None, timeout: float = 5.0):
+        """Evaluate an untrusted query for /sparql on a backend that runs queries elsewhere.
+
+        Contract (the SPARQL endpoint relies on it, issue 5): `sparql` has already passed
+        filmld.sparql's policy (read-only, no SERVICE, only this dataset's graphs); send it
+        as is, with `default_graphs` / `named_graphs` as default-graph-uri / named-graph-uri
+        when given (None: the union of this dataset's graphs, as `select` does). Return a
+        readable binary file-like object streaming the answer: application/sparql-results+json
+        for kind 'tabular' and 'boolean', application/n-triples for 'graph' (nothing read into
+        memory first). Past `timeout` seconds raise filmld.errors.QueryTimeout; for the
+        server's 400 raise filmld.errors.SyntaxProblem with its message; unreachable:
+        StoreUnavailable. The embedded store does not implement it: its /sparql queries run
+        in filmld.query_pool's killable worker processes on a checkpoint instead.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not evaluate /sparql queries")
+
     def close(self) -> None:
         """Release files and connections."""
