@@ -21,4 +21,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.extensions["filmld.store"] = store if store is not None else open_dataset(settings)
     errors.register(app)
     app.register_blueprint(resources.blueprint)
+    from filmld.web import contributions  # issue 6: POST /contributions, POST /validate
+
+    app.register_blueprint(contributions.blueprint)
     return app

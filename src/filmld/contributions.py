@@ -1,0 +1,380 @@
+"""Contributed triples: read safely, validate with the data they touch, accept durably with
+PROV-O provenance in a named graph of their own, refuse with a report, or withdraw (issue 6).
+
+Nothing here imports Flask: the web views and the CLI call these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyoxigraph as ox
+
+from filmld.config import Settings
+from filmld.errors import (BadRequest, FilmldError, Forbidden, NotFound, PayloadTooLarge,
+                           SyntaxProblem, UnsupportedMediaType)
+from filmld.formats import JSONLD, NTRIPLES, TURTLE, RdfFormat
+from filmld.loading import parse
+from filmld.store import Store
+from filmld.tokens import Contributor
+from filmld.validation import Report, Validator
+
+log = logging.getLogger("filmld.contributions")
+
+# RDF/XML is refused: its parser expands entity declarations ("billion laughs"), see
+# shared/stores/README.md. Named-graph formats are refused: a contribution is one graph.
+ACCEPTED_FORMATS: dict[str, RdfFormat] = {f.media_type: f for f in (TURTLE, JSONLD, NTRIPLES)}
+# pyoxigraph's JSON-LD parser overflows its stack at about 5,000 nested objects (segfault,
+# no exception); film facts need a handful of levels.
+MAX_JSONLD_DEPTH = 64
+ID_PATTERN = re.compile(r"^[0-9a-f]{16}$")
+
+PROV = "http://www.w3.org/ns/prov#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
+SPDX = "http://spdx.org/rdf/terms#"
+
+
+class Gone(FilmldError):
+    status, title = 410, "Gone"
+
+
+# -- reading a body --------------------------------------------------------------------
+
+def body_format(content_type: str | None) -> RdfFormat:
+    """The format a Content-Type names, or 415 listing the accepted ones."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    fmt = ACCEPTED_FORMATS.get(media)
+    if fmt is None:
+        accepted = ", ".join(ACCEPTED_FORMATS)
+        said = f"Content-Type {media}" if media else "no Content-Type"
+        raise UnsupportedMediaType(f"{said} is not accepted; send one of: {accepted}",
+                                   headers={"Accept-Post": accepted},
+                                   details={"accepted": list(ACCEPTED_FORMATS)})
+    return fmt
+
+
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = body.count(b"\n", 0, error.start) + 1
+        column = error.start - (body.rfind(b"\n", 0, error.start) + 1) + 1
+        raise SyntaxProblem("the body is not valid UTF-8", line=line, column=column) from None
+
+
+def check_jsonld(text: str) -> None:
+    """Refuse, before pyoxigraph sees it, JSON-LD that would fetch or crash.
+
+    A remote @context (a string, or @import) would be fetched by a JSON-LD processor:
+    filmld never fetches one (pyoxigraph 0.5 has no loader and errors; we say why, first).
+    Nesting deeper than MAX_JSONLD_DEPTH is refused: pyoxigraph dies at about 5,000 levels.
+    Python's json module parses iteratively-bounded (RecursionError at about 1,000 levels)
+    so this check itself cannot crash; it takes about 10 ms per MB.
+    """
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise BadRequest(f"JSON-LD nested more than {MAX_JSONLD_DEPTH} levels deep is not "
+                         "accepted") from None
+    except json.JSONDecodeError as error:
+        raise SyntaxProblem(error.msg, line=error.lineno, column=error.colno) from None
+    stack: list[tuple[object, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSONLD_DEPTH:
+            raise BadRequest(f"JSON-LD nested more than {MAX_JSONLD_DEPTH} levels deep is not "
+                             "accepted")
+        if isinstance(value, dict):
+            if "@context" in value:
+                _check_context(value["@context"])
+            if "@import" in value:
+                raise BadRequest("JSON-LD @import loads a remote context; filmld never "
+                                 "fetches one: put the context inline")
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+
+
+def _check_context(context: object) -> None:
+    for entry in context if isinstance(context, list) else [context]:
+        if isinstance(entry, str):
+            raise BadRequest(f"JSON-LD remote @context {entry!r}: filmld never fetches "
+                             "remote contexts; put the context inline")
+
+
+def read_contribution(body: bytes, content_type: str | None, settings: Settings
+                      ) -> list[ox.Triple]:
+    """The triples of a request body, or the 4xx error that says what is wrong with it.
+
+    Order: media type (415), empty (400), UTF-8 (400), JSON-LD guards (400), syntax (400
+    with line and column), named graphs (400), size in triples (413), namespace (403).
+    """
+    fmt = body_format(content_type)
+    if not body.strip():
+        raise BadRequest("the body is empty; send the triples to contribute")
+    text = _utf8(body)
+    if fmt is JSONLD:
+        check_jsonld(text)
+    limit = settings.max_contribution_triples
+    triples: list[ox.Triple] = []
+    blank: dict[str, ox.BlankNode] = {}
+    for quad in parse(body, fmt, base=settings.base_url, name="body"):
+        if not isinstance(quad.graph_name, ox.DefaultGraph):
+            raise BadRequest("named graphs are not accepted: a contribution is one graph")
+        if len(triples) >= limit:
+            raise PayloadTooLarge(f"a contribution may carry at most {limit} triples")
+        triples.append(ox.Triple(_fresh(quad.subject, blank), quad.predicate,
+                                 _fresh(quad.object, blank)))
+    if not triples:
+        raise BadRequest("the body holds no triples")
+    check_namespace(triples, settings.base_url)
+    return triples
+
+
+def _fresh(term, blank: dict[str, ox.BlankNode]):
+    """Blank nodes get new random identifiers, so two contributions' _:b0 never merge."""
+    if isinstance(term, ox.BlankNode):
+        return blank.setdefault(term.value, ox.BlankNode())
+    return term
+
+
+def check_namespace(triples: list[ox.Triple], base: str) -> None:
+    """Subjects must be this dataset's resources ({base}id/...) or blank nodes reached from
+    them: a contribution may point at anything, but describe only what this dataset owns."""
+    ours = f"{base}id/"
+    outside = sorted({t.subject.value for t in triples
+                      if isinstance(t.subject, ox.NamedNode) and not t.subject.value.startswith(ours)})
+    reached = {t.object for t in triples if isinstance(t.subject, ox.NamedNode)
+               and isinstance(t.object, ox.BlankNode) and t.subject.value.startswith(ours)}
+    grew = True
+    while grew:
+        more = {t.object for t in triples if t.subject in reached
+                and isinstance(t.object, ox.BlankNode)} - reached
+        reached |= more
+        grew = bool(more)
+    stray = {t.subject for t in triples if isinstance(t.subject, ox.BlankNode)} - reached
+    if outside:
+        shown = ", ".join(f"<{s}>" for s in outside[:5])
+        raise Forbidden(f"a contribution may describe only this dataset's resources "
+                        f"(<{ours}...>), as subjects; other IRIs only as objects. "
+                        f"Outside: {shown}" + (" ..." if len(outside) > 5 else ""),
+                        details={"subjects": outside[:50]})
+    if stray:
+        raise Forbidden(f"{len(stray)} blank node(s) are subjects but not reached from any "
+                        f"of this dataset's resources (<{ours}...>); attach them to one")
+
+
+def content_hash(triples: list[ox.Triple]) -> str:
+    """SHA-256 of the canonical N-Triples of the graph (blank node labels canonicalised)."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    lines = sorted(f"{q.subject} {q.predicate} {q.object} .\n" for q in dataset)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+# -- contributions in the store ---------------------------------------------------------
+
+@dataclass
+class Record:
+    """What the provenance graph says about one contribution."""
+
+    id: str
+    iri: str
+    contributor: str
+    generated: str
+    triples: int
+    sha256: str
+    withdrawn: str | None = None
+    withdrawn_by: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "iri": self.iri, "contributor": self.contributor,
+                "generatedAtTime": self.generated, "triples": self.triples,
+                "sha256": self.sha256, "withdrawnAtTime": self.withdrawn,
+                "withdrawnBy": self.withdrawn_by}
+
+
+@dataclass
+class Outcome:
+    """The answer to a contribution: accepted (with its record) or refused (with a report)."""
+
+    report: Report
+    record: Record | None = None
+    triples: list[ox.Triple] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.record is not None
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+class Contributions:
+    """Accept, refuse, list and withdraw contributions on one store."""
+
+    def __init__(self, store: Store, validator: Validator, settings: Settings) -> None:
+        self.store, self.validator, self.settings = store, validator, settings
+        self.base = settings.base_url
+        self.provenance_graph = store.graph_iri("provenance")
+
+    def iri(self, contribution_id: str) -> str:
+        return f"{self.base}contributions/{contribution_id}"
+
+    def agent(self, name: str) -> str:
+        from urllib.parse import quote
+
+        return f"{self.base}contributors/{quote(name, safe='')}"
+
+    # -- accepting ------------------------------------------------------------------------
+    def check(self, triples: list[ox.Triple]) -> Report:
+        """The dry run (POST /validate, filmld validate --store): validate, store nothing."""
+        return self.validator.validate_change(self.store, triples)
+
+    def submit(self, contributor: Contributor, triples: list[ox.Triple]) -> Outcome:
+        """Validate against the store and, if no violation, store with provenance.
+
+        Validation and write happen under the store's write lock, so two contributions
+        each valid alone but not together cannot both land. Durable when this returns.
+        """
+        with self.store.write_lock():
+            report = self.validator.validate_change(self.store, triples)
+            if not report.conforms:
+                log.info("refused contribution by %s: %d triples, %d violation(s)",
+                         contributor.name, len(triples), len(report.violations))
+                return Outcome(report)
+            record = Record(id=secrets.token_hex(8), iri="", contributor=contributor.name,
+                            generated=_now(), triples=len(triples),
+                            sha256=content_hash(triples))
+            record.iri = self.iri(record.id)
+            self.store.change_graphs(add={record.iri: triples,
+                                          self.provenance_graph: self._provenance(record)})
+        log.info("accepted contribution %s by %s: %d triples, %d warning(s), sha256 %s",
+                 record.id, contributor.name, record.triples, len(report.warnings),
+                 record.sha256)
+        return Outcome(report, record, triples)
+
+    def _provenance(self, record: Record) -> list[ox.Triple]:
+        """PROV-O: the contribution is a prov:Entity generated by a submission activity."""
+        c, agent = _n(record.iri), _n(self.agent(record.contributor))
+        activity, checksum = _n(record.iri + "#submission"), _n(record.iri + "#sha256")
+        when = ox.Literal(record.generated, datatype=_n(XSD + "dateTime"))
+        return [
+            ox.Triple(c, _n(RDF_TYPE), _n(PROV + "Entity")),
+            ox.Triple(c, _n(RDFS_LABEL), ox.Literal(
+                f"Contribution {record.id} by {record.contributor}", language="en")),
+            ox.Triple(c, _n(PROV + "wasAttributedTo"), agent),
+            ox.Triple(c, _n(PROV + "generatedAtTime"), when),
+            ox.Triple(c, _n(PROV + "wasGeneratedBy"), activity),
+            ox.Triple(c, _n(VOID_TRIPLES), ox.Literal(str(record.triples),
+                                                       datatype=_n(XSD + "integer"))),
+            ox.Triple(c, _n(SPDX + "checksum"), checksum),
+            ox.Triple(checksum, _n(SPDX + "algorithm"), _n(SPDX + "checksumAlgorithm_sha256")),
+            ox.Triple(checksum, _n(SPDX + "checksumValue"), ox.Literal(record.sha256)),
+            ox.Triple(activity, _n(RDF_TYPE), _n(PROV + "Activity")),
+            ox.Triple(activity, _n(PROV + "wasAssociatedWith"), agent),
+            ox.Triple(activity, _n(PROV + "endedAtTime"), when),
+            ox.Triple(agent, _n(RDF_TYPE), _n(PROV + "Agent")),
+            ox.Triple(agent, _n(RDFS_LABEL), ox.Literal(record.contributor)),
+        ]
+
+    # -- withdrawing ----------------------------------------------------------------------
+    def withdraw(self, contributor: Contributor, contribution_id: str) -> Record:
+        """Remove a contribution's graph and record who withdrew it, in one transaction.
+
+        Its contributor or the operator may; curated data is never touched (it is not a
+        contribution), and the provenance stays, with the withdrawal as an activity.
+        """
+        with self.store.write_lock():
+            record = self.record(contribution_id)
+            if record.withdrawn:
+                raise Gone(f"contribution {contribution_id} was withdrawn at {record.withdrawn}")
+            if not contributor.is_operator and contributor.name != record.contributor:
+                raise Forbidden(f"only {record.contributor} or the operator may withdraw "
+                                f"contribution {contribution_id}")
+            when = _now()
+            c, activity = _n(record.iri), _n(record.iri + "#withdrawal")
+            agent = _n(self.agent(contributor.name))
+            stamp = ox.Literal(when, datatype=_n(XSD + "dateTime"))
+            provenance = [
+                ox.Triple(c, _n(PROV + "wasInvalidatedBy"), activity),
+                ox.Triple(c, _n(PROV + "invalidatedAtTime"), stamp),
+                ox.Triple(activity, _n(RDF_TYPE), _n(PROV + "Activity")),
+                ox.Triple(activity, _n(RDFS_LABEL), ox.Literal("withdrawal", language="en")),
+                ox.Triple(activity, _n(PROV + "wasAssociatedWith"), agent),
+                ox.Triple(activity, _n(PROV + "endedAtTime"), stamp),
+                ox.Triple(activity, _n(PROV + "invalidated"), c),
+                ox.Triple(agent, _n(RDF_TYPE), _n(PROV + "Agent")),
+                ox.Triple(agent, _n(RDFS_LABEL), ox.Literal(contributor.name)),
+            ]
+            self.store.change_graphs(drop=[record.iri],
+                                     add={self.provenance_graph: provenance})
+        log.info("withdrew contribution %s of %s by %s", contribution_id, record.contributor,
+                 contributor.name)
+        record.withdrawn, record.withdrawn_by = when, contributor.name
+        return record
+
+    # -- reading --------------------------------------------------------------------------
+    _RECORDS = """PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT ?c ?who ?when ?n ?hash ?gone ?goneBy WHERE {{ GRAPH <{graph}> {{
+  {values}
+  ?c prov:wasAttributedTo ?agent ; prov:generatedAtTime ?when ;
+     <http://rdfs.org/ns/void#triples> ?n ;
+     <http://spdx.org/rdf/terms#checksum>/<http://spdx.org/rdf/terms#checksumValue> ?hash .
+  ?agent <http://www.w3.org/2000/01/rdf-schema#label> ?who .
+  OPTIONAL {{ ?c prov:invalidatedAtTime ?gone ; prov:wasInvalidatedBy ?w .
+             ?w prov:wasAssociatedWith/<http://www.w3.org/2000/01/rdf-schema#label> ?goneBy }}
+}} }} ORDER BY DESC(?when) DESC(?c) {page}"""
+
+    def _records(self, values: str = "", page: str = "") -> list[Record]:
+        rows = self.store.select(self._RECORDS.format(graph=self.provenance_graph,
+                                                      values=values, page=page))
+        return [Record(id=r["c"].value.rsplit("/", 1)[-1], iri=r["c"].value,
+                       contributor=r["who"].value, generated=r["when"].value,
+                       triples=int(r["n"].value), sha256=r["hash"].value,
+                       withdrawn=r["gone"].value if "gone" in r else None,
+                       withdrawn_by=r["goneBy"].value if "goneBy" in r else None)
+                for r in rows]
+
+    def record(self, contribution_id: str) -> Record:
+        """The provenance of one contribution, or 404."""
+        if not ID_PATTERN.match(contribution_id):
+            raise NotFound(f"no contribution {contribution_id!r}")
+        found = self._records(values=f"VALUES ?c {{ <{self.iri(contribution_id)}> }}")
+        if not found:
+            raise NotFound(f"no contribution {contribution_id}")
+        return found[0]
+
+    def page(self, number: int, size: int) -> tuple[list[Record], bool]:
+        """One page of contributions, newest first, and whether another page follows."""
+        if number < 1:
+            raise BadRequest("page numbers start at 1")
+        rows = self._records(page=f"LIMIT {size + 1} OFFSET {(number - 1) * size}")
+        return rows[:size], len(rows) > size
+
+    def triples_of(self, record: Record) -> list[ox.Triple]:
+        """The contributed triples (none once withdrawn)."""
+        return self.store.graph_triples(record.iri)
+
+    def provenance_of(self, record: Record) -> list[ox.Triple]:
+        rows = self.store.select(
+            f"SELECT ?s ?p ?o WHERE {{ GRAPH <{self.provenance_graph}> {{ ?s ?p ?o . "
+            f"FILTER(?s = <{record.iri}> || STRSTARTS(STR(?s), \"{record.iri}#\") "
+            f"|| ?s = <{self.agent(record.contributor)}>"
+            + (f" || ?s = <{self.agent(record.withdrawn_by)}>" if record.withdrawn_by else "")
+            + ") } }")
+        return [ox.Triple(r["s"], r["p"], r["o"]) for r in rows]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
