@@ -93,9 +93,9 @@ def cmd_dump(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from filmld.formats import rdf_format
-    from filmld.loading import read_files, read_ontology, read_shapes
+    from filmld.loading import read_files
     from filmld.terms import to_rdflib_graph
-    from filmld.validation import validate
+    from filmld.validation import Validator
 
     settings = _settings(args)
     paths = [Path(p) for p in args.files]
@@ -114,8 +114,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
                                                     base=settings.base_url, name=str(path))]
     else:
         triples = read_files(paths, base=settings.base_url)
-    report = validate(to_rdflib_graph(triples), read_shapes(settings.base_url, settings),
-                      read_ontology(settings.base_url, settings))
+    validator = Validator.from_settings(settings)
+    if args.contribution:
+        # The server's check (POST /validate): the files as one contribution, validated
+        # with the stored data it touches; the same body checks as over HTTP.
+        from filmld.contributions import check_namespace
+        from filmld.dataset import open_dataset
+
+        check_namespace(triples, settings.base_url)
+        store = open_dataset(settings)
+        try:
+            report = validator.validate_change(store, triples)
+        finally:
+            store.close()
+    else:
+        report = validator.validate_graph(to_rdflib_graph(triples))
     print(report.text())
     return OK if report.conforms else FAILED
 
@@ -152,6 +165,9 @@ def _parser() -> argparse.ArgumentParser:
     p = command("validate", cmd_validate, "Validate RDF files against the SHACL shapes.")
     p.add_argument("files", nargs="+")
     p.add_argument("--format", help="Format of every file (default: from the extension).")
+    p.add_argument("--contribution", action="store_true",
+                   help="Validate the files as one contribution to the dataset (--store), "
+                   "with the data it touches, as POST /validate does.")
     _register_extensions(command)
     return parser
 

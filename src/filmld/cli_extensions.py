@@ -5,3 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 REGISTRY: list[Callable] = []
+
+# Each module below appends its register(command) function to REGISTRY when imported.
+from filmld import contribute_cli  # noqa: E402,F401  (issue 6: filmld contribute)

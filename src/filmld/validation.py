@@ -67,6 +67,16 @@ class Report:
                 for focus, results in self.by_focus().items()],
         }
 
+    @classmethod
+    def from_summary(cls, summary: dict) -> Report:
+        """The Report a `summary()` describes (what a client reads back from the server)."""
+        report = cls(conforms=bool(summary.get("conforms")))
+        for group in summary.get("focusNodes", []):
+            for r in group.get("results", []):
+                fields_ = {k: r.get(k) for k in Result.__dataclass_fields__ if k != "focus"}
+                report.results.append(Result(focus=group["focusNode"], **fields_))
+        return report
+
     def text(self) -> str:
         """The report as plain lines, for the terminal."""
         if not self.results:
