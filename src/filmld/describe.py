@@ -1,5 +1,14 @@
 """What an entity IRI returns: its triples, the blank nodes they reach, its incoming links,
-and the labels and types of everything it links to (so no second request is needed)."""
+and the labels and types of everything it links to (so no second request is needed).
+
+A description is a list of *statements*: each outgoing triple together with the blank nodes
+its object reaches (a Concise Bounded Description, https://www.w3.org/submission/CBD/), and
+each incoming triple. Statements are sorted, then paged `page_size` triples at a time: a
+statement is never split across pages, so a page is never silently truncated. The names and
+types of the neighbours of the statements on a page (`context`) come on top of the page, and
+so do the outgoing triples of the schema.org Role nodes it reaches (a film -> schema:actor ->
+role -> actor and character), which are n-ary relations a reader needs to see whole.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +21,40 @@ from filmld.store import Store
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SCHEMA_NAME = "https://schema.org/name"
+SCHEMA = "https://schema.org/"
 NAMING = (RDF_TYPE, RDFS_LABEL, SCHEMA_NAME)
+ROLE_TYPES = {f"{SCHEMA}Role", f"{SCHEMA}PerformanceRole", f"{SCHEMA}OrganizationRole",
+              f"{SCHEMA}LinkRole"}
+
+
+@dataclass
+class Statement:
+    """One triple of the description, with the blank-node triples its object reaches."""
+
+    triple: ox.Triple
+    closure: list[ox.Triple] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return 1 + len(self.closure)
 
 
 @dataclass
 class Description:
-    """The triples about one IRI; `core` are its own, `context` the names of its neighbours."""
+    """One page of the triples about one IRI.
+
+    `outgoing` and `incoming` are this page's own statements (their triples); `context`
+    the names and types of their neighbours and the Role nodes they reach; `total` the
+    triples of the whole description, all pages.
+    """
 
     subject: str
     outgoing: list[ox.Triple] = field(default_factory=list)
     incoming: list[ox.Triple] = field(default_factory=list)
     context: list[ox.Triple] = field(default_factory=list)
+    page: int = 1
+    pages: int = 1
+    total: int = 0
 
     @property
     def exists(self) -> bool:
@@ -35,42 +67,185 @@ class Description:
             seen.setdefault(t, None)
         return list(seen)
 
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page < self.pages else None
 
-# One query, so blank node labels agree; two levels of blank nodes (lists, structured values).
-_OUTGOING = """CONSTRUCT { $S ?p ?o . ?o ?p1 ?o1 . ?o1 ?p2 ?o2 } WHERE {
+    @property
+    def previous_page(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
+
+
+# One query, so blank node labels agree; three levels of blank nodes (lists, structured
+# values). SPARQL cannot name a blank node in a second query, hence the fixed depth.
+_OUTGOING = """SELECT ?p ?o ?p1 ?o1 ?p2 ?o2 ?p3 ?o3 WHERE {
   $S ?p ?o .
   OPTIONAL { ?o ?p1 ?o1 . FILTER(isBlank(?o))
-    OPTIONAL { ?o1 ?p2 ?o2 . FILTER(isBlank(?o1)) } }
+    OPTIONAL { ?o1 ?p2 ?o2 . FILTER(isBlank(?o1))
+      OPTIONAL { ?o2 ?p3 ?o3 . FILTER(isBlank(?o2)) } } }
 }"""
 
 
-def _iri(value: str) -> str:
-    if any(c in value for c in '<>"{}|^`\\ \n'):
+def iri_ref(value: str) -> str:
+    """`<value>` for a SPARQL query; refuses anything that could break out of the IRI."""
+    if any(c in value for c in '<>"{}|^`\\ \n\r\t'):
         raise ValueError(f"not an IRI: {value!r}")
     return f"<{value}>"
 
 
-def describe(store: Store, iri: str) -> Description:
+_iri = iri_ref
+
+
+def _sort_key(term) -> tuple:
+    kind = 0 if isinstance(term, ox.NamedNode) else 1 if isinstance(term, ox.Literal) else 2
+    return (kind, term.value, getattr(term, "language", None) or "",
+            getattr(getattr(term, "datatype", None), "value", ""))
+
+
+def statements(store: Store, iri: str) -> tuple[list[Statement], list[Statement]]:
+    """Every outgoing statement (with its blank-node closure) and every incoming one."""
     subject = ox.NamedNode(iri)
-    desc = Description(iri)
-    ref = _iri(iri)
-    desc.outgoing = store.construct(_OUTGOING.replace("$S", ref))
-    for row in store.select(f"SELECT ?s ?p WHERE {{ ?s ?p {ref} }}"):
-        desc.incoming.append(ox.Triple(row["s"], row["p"], subject))
-    neighbours = {t.object for t in desc.outgoing if isinstance(t.object, ox.NamedNode)}
-    neighbours |= {t.subject for t in desc.incoming if isinstance(t.subject, ox.NamedNode)}
-    neighbours |= {t.predicate for t in (*desc.outgoing, *desc.incoming)}
-    neighbours.discard(subject)
-    desc.context = names_of(store, neighbours)
+    ref = iri_ref(iri)
+    outgoing: dict[ox.Triple, Statement] = {}
+    for row in store.select(_OUTGOING.replace("$S", ref)):
+        head = ox.Triple(subject, row["p"], row["o"])
+        statement = outgoing.setdefault(head, Statement(head))
+        for level in ("1", "2", "3"):
+            parent = row["o" if level == "1" else f"o{int(level) - 1}"]
+            if f"p{level}" not in row:
+                break
+            triple = ox.Triple(parent, row[f"p{level}"], row[f"o{level}"])
+            if triple not in statement.closure:
+                statement.closure.append(triple)
+    incoming = [Statement(ox.Triple(row["s"], row["p"], subject))
+                for row in store.select(f"SELECT ?s ?p WHERE {{ ?s ?p {ref} }}")]
+    out = sorted(outgoing.values(), key=lambda s: (s.triple.predicate.value != RDF_TYPE,
+                                                  s.triple.predicate.value,
+                                                  _sort_key(s.triple.object)))
+    incoming.sort(key=lambda s: (s.triple.predicate.value, _sort_key(s.triple.subject)))
+    return out, incoming
+
+
+def _paginate(items: list[Statement], page_size: int) -> list[list[Statement]]:
+    pages: list[list[Statement]] = [[]]
+    used = 0
+    for item in items:
+        if pages[-1] and used + item.size > page_size:
+            pages.append([])
+            used = 0
+        pages[-1].append(item)
+        used += item.size
+    return pages
+
+
+def describe(store: Store, iri: str, *, page: int = 1, page_size: int = 0) -> Description:
+    """Page `page` (from 1) of the description of `iri`; `page_size` 0 means one page.
+
+    A page past the last is empty (`exists` is False), so it answers 404 like an unknown IRI.
+    """
+    out, inc = statements(store, iri)
+    everything = [*(("out", s) for s in out), *(("in", s) for s in inc)]
+    total = sum(s.size for _, s in everything)
+    if page_size > 0:
+        wrapped = [_Tagged(tag, s) for tag, s in everything]
+        pages = _paginate(wrapped, page_size)  # type: ignore[arg-type]
+    else:
+        pages = [[_Tagged(tag, s) for tag, s in everything]]
+    desc = Description(iri, page=page, pages=len(pages), total=total)
+    if page < 1 or page > len(pages):
+        return desc
+    for item in pages[page - 1]:
+        target = desc.outgoing if item.tag == "out" else desc.incoming
+        target.append(item.statement.triple)
+        target.extend(item.statement.closure)
+    desc.context = context_of(store, iri, desc.outgoing + desc.incoming)
     return desc
+
+
+@dataclass
+class _Tagged:
+    tag: str
+    statement: Statement
+
+    @property
+    def size(self) -> int:
+        return self.statement.size
+
+
+def context_of(store: Store, iri: str, triples: list[ox.Triple]) -> list[ox.Triple]:
+    """Names and types of the neighbours, and the whole of the Role nodes among them."""
+    subject = ox.NamedNode(iri)
+    neighbours = {t.object for t in triples if isinstance(t.object, ox.NamedNode)}
+    neighbours |= {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)}
+    neighbours |= {t.predicate for t in triples}
+    neighbours.discard(subject)
+    context = names_of(store, neighbours)
+    roles = {t.subject for t in context
+             if t.predicate.value == RDF_TYPE and t.object.value in ROLE_TYPES}
+    if roles:
+        values = " ".join(iri_ref(r.value) for r in roles)
+        role_triples = store.construct(
+            f"CONSTRUCT {{ ?r ?p ?o . ?s ?q ?r }} WHERE {{ VALUES ?r {{ {values} }} "
+            "{ ?r ?p ?o FILTER(!isBlank(?o)) } UNION { ?s ?q ?r FILTER(!isBlank(?s)) } }")
+        context += role_triples
+        seen = neighbours | {subject}
+        further = {t.object for t in role_triples if isinstance(t.object, ox.NamedNode)}
+        further |= {t.subject for t in role_triples}
+        further |= {t.predicate for t in role_triples}
+        context += names_of(store, further - seen)
+    return context
 
 
 def names_of(store: Store, nodes: set) -> list[ox.Triple]:
     """rdf:type, rdfs:label and schema:name of each node, in one query."""
     if not nodes:
         return []
-    values = " ".join(_iri(n.value) for n in nodes)
+    values = " ".join(iri_ref(n.value) for n in nodes)
     rows = store.select(
         f"SELECT ?x ?p ?v WHERE {{ VALUES ?x {{ {values} }} VALUES ?p {{ "
         + " ".join(f"<{p}>" for p in NAMING) + " } ?x ?p ?v }")
     return [ox.Triple(r["x"], r["p"], r["v"]) for r in rows]
+
+
+def is_described(store: Store, iri: str) -> bool:
+    """Whether the dataset says anything about `iri` (a cheap ASK, for the 303 answer)."""
+    ref = iri_ref(iri)
+    return store.ask(f"ASK {{ {{ {ref} ?p ?o }} UNION {{ ?s ?q {ref} }} }}")
+
+
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+FOAF_PRIMARY_TOPIC = "http://xmlns.com/foaf/0.1/primaryTopic"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+
+
+def page_iri(iri: str, page: int) -> str:
+    """The format-neutral IRI of one page of a description (it 303s like the entity)."""
+    return f"{iri}?page={page}"
+
+
+def page_metadata(desc: Description, page_size: int) -> list[ox.Triple]:
+    """Triples about the page itself, the same in every format: what it describes, how many
+    triples the whole description has (hydra:totalItems) and the next and previous pages.
+    https://www.w3.org/community/hydra/wiki/Pagination"""
+    page = ox.NamedNode(page_iri(desc.subject, desc.page))
+
+    def number(n: int) -> ox.Literal:
+        return ox.Literal(str(n), datatype=ox.NamedNode(XSD_INTEGER))
+
+    triples = [
+        ox.Triple(page, ox.NamedNode(FOAF_PRIMARY_TOPIC), ox.NamedNode(desc.subject)),
+        ox.Triple(page, ox.NamedNode(HYDRA + "totalItems"), number(desc.total)),
+        ox.Triple(page, ox.NamedNode(HYDRA + "first"),
+                  ox.NamedNode(page_iri(desc.subject, 1))),
+        ox.Triple(page, ox.NamedNode(HYDRA + "last"),
+                  ox.NamedNode(page_iri(desc.subject, desc.pages))),
+    ]
+    if page_size > 0:
+        triples.append(ox.Triple(page, ox.NamedNode(HYDRA + "itemsPerPage"), number(page_size)))
+    if desc.next_page:
+        triples.append(ox.Triple(page, ox.NamedNode(HYDRA + "next"),
+                                 ox.NamedNode(page_iri(desc.subject, desc.next_page))))
+    if desc.previous_page:
+        triples.append(ox.Triple(page, ox.NamedNode(HYDRA + "previous"),
+                                 ox.NamedNode(page_iri(desc.subject, desc.previous_page))))
+    return triples

@@ -14,10 +14,12 @@ COMMON_PREFIXES = {
     "sh": "http://www.w3.org/ns/shacl#",
     "void": "http://rdfs.org/ns/void#",
     "foaf": "http://xmlns.com/foaf/0.1/",
+    "hydra": "http://www.w3.org/ns/hydra/core#",
+    "vann": "http://purl.org/vocab/vann/",
 }
 
 ENTITY_KINDS = ("film", "person", "character", "role", "place", "recording", "event", "theme",
-                "condition", "organization", "summary", "trait", "source")
+                "condition", "organization", "summary", "trait", "attitude", "source")
 
 
 def prefixes(base: str) -> dict[str, str]:

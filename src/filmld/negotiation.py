@@ -1,15 +1,49 @@
 """Content negotiation: an explicit suffix or ?format= wins, then Accept with q-values.
 
-Policy (README, "Content negotiation"): a missing Accept or `*/*` alone gets Turtle, the
-format of machine clients; a browser's Accept names text/html and gets HTML.
+Policy (README, "Content negotiation"):
+- a suffix (`/id/person/cher.ttl`) or `?format=ttl` names the format outright;
+- otherwise `Accept` is parsed by Werkzeug (`MIMEAccept.best_match`), q-values honoured;
+  ties go to the first media type of `MEDIA_TYPES` (server preference: Turtle first);
+- a missing or empty Accept, or `*/*` alone, gets Turtle, the format of machine clients;
+  a browser's Accept (`text/html,...,*/*;q=0.8`) names text/html at q=1 and gets HTML;
+- `application/json` is answered with JSON-LD (compact, readable as plain JSON);
+- nothing acceptable is a 406 listing the available media types, never a guess.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from filmld.errors import NotAcceptable, NotFound
+from filmld.errors import NotAcceptable
+
+
+@dataclass(frozen=True)
+class DocumentFormat:
+    """One format a description is served in: its suffix, media type and Content-Type."""
+
+    name: str
+    media_type: str
+    label: str
+    charset: bool = True
+
+    @property
+    def content_type(self) -> str:
+        # JSON is UTF-8 by definition (RFC 8259 section 8.1): no charset parameter there.
+        return f"{self.media_type}; charset=utf-8" if self.charset else self.media_type
+
+
+FORMATS: dict[str, DocumentFormat] = {f.name: f for f in (
+    DocumentFormat("ttl", "text/turtle", "Turtle"),
+    DocumentFormat("jsonld", "application/ld+json", "JSON-LD", charset=False),
+    DocumentFormat("nt", "application/n-triples", "N-Triples"),
+    DocumentFormat("rdf", "application/rdf+xml", "RDF/XML"),
+    DocumentFormat("html", "text/html", "HTML"),
+)}
+"""Every format of an entity document, in order of server preference."""
 
 # Media types in server preference order: ties in the client's q-values go to the first.
 MEDIA_TYPES: dict[str, str] = {
@@ -21,29 +55,45 @@ MEDIA_TYPES: dict[str, str] = {
     "application/xhtml+xml": "html",
     "application/json": "jsonld",
 }
-FORMAT_NAMES = ("ttl", "jsonld", "nt", "rdf", "html")
+FORMAT_NAMES = tuple(FORMATS)
 _FORMAT_ALIASES = {"turtle": "ttl", "json-ld": "jsonld", "json": "jsonld", "ntriples": "nt",
                    "n-triples": "nt", "xml": "rdf", "rdfxml": "rdf", "htm": "html"}
+_AVAILABLE = list(dict.fromkeys(MEDIA_TYPES))
 
 
 def format_name(explicit: str) -> str:
-    """The format an explicit suffix or ?format= value names; unknown is a 404-worthy miss."""
-    name = _FORMAT_ALIASES.get(explicit.lower(), explicit.lower())
-    if name not in FORMAT_NAMES:
-        raise NotFound(f"unknown format {explicit!r}; available: {', '.join(FORMAT_NAMES)}")
+    """The format an explicit suffix or ?format= value names (a media type works too)."""
+    key = explicit.strip().lower()
+    name = MEDIA_TYPES.get(key) or _FORMAT_ALIASES.get(key, key)
+    if name not in FORMATS:
+        raise NotAcceptable(
+            f"unknown format {explicit!r}; available: {', '.join(FORMAT_NAMES)}",
+            details={"available": list(FORMAT_NAMES)})
     return name
 
 
-def choose_format(accept: str | None, explicit: str | None = None) -> str:
-    """The format to answer with: ttl, jsonld, nt, rdf or html."""
+def choose_format(accept: str | None, explicit: str | None = None,
+                  offered: tuple[str, ...] = FORMAT_NAMES) -> str:
+    """The format to answer with, one of `offered` (ttl, jsonld, nt, rdf, html)."""
     if explicit:
-        return format_name(explicit)
-    if not accept or not accept.strip():
-        return "ttl"
-    best = parse_accept_header(accept, MIMEAccept).best_match(list(MEDIA_TYPES))
+        name = format_name(explicit)
+        if name not in offered:
+            raise NotAcceptable(f"format {explicit!r} is not available here; available: "
+                                + ", ".join(offered), details={"available": list(offered)})
+        return name
+    return _negotiate(accept or "", offered)
+
+
+@lru_cache(maxsize=512)
+def _negotiate(accept: str, offered: tuple[str, ...]) -> str:
+    # Cached: clients send the same few Accept headers, and parsing is the costly part.
+    if not accept.strip():
+        return offered[0]
+    media = [m for m, name in MEDIA_TYPES.items() if name in offered]
+    best = parse_accept_header(accept, MIMEAccept).best_match(media)
     if best is None:
+        available = [m for m in _AVAILABLE if MEDIA_TYPES[m] in offered]
         raise NotAcceptable(
             "none of the media types in Accept is available; available: "
-            + ", ".join(MEDIA_TYPES),
-            details={"available": list(MEDIA_TYPES)})
+            + ", ".join(available), details={"available": available})
     return MEDIA_TYPES[best]

@@ -1,4 +1,5 @@
-"""What the HTML pages show, computed from descriptions: labels instead of IRIs, grouped."""
+"""What the HTML pages show, computed from descriptions: labels instead of IRIs, grouped,
+the cast as a table, ordered parts (plot events) in order, texts (summaries) readable."""
 
 from __future__ import annotations
 
@@ -6,8 +7,16 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from filmld.describe import RDFS_LABEL, RDF_TYPE, SCHEMA_NAME, Description, names_of
+from filmld.describe import (RDF_TYPE, RDFS_LABEL, ROLE_TYPES, SCHEMA, SCHEMA_NAME,
+                             Description, iri_ref, names_of)
 from filmld.store import Store
+
+SCHEMA_DESCRIPTION = SCHEMA + "description"
+SCHEMA_POSITION = SCHEMA + "position"
+SCHEMA_TEXT = SCHEMA + "text"
+SCHEMA_ACTOR = SCHEMA + "actor"
+SCHEMA_CHARACTER_NAME = SCHEMA + "characterName"
+RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 
 
 @dataclass
@@ -15,6 +24,7 @@ class Link:
     href: str | None
     text: str
     lang: str | None = None
+    external: bool = False
 
 
 @dataclass
@@ -24,12 +34,38 @@ class PropertyGroup:
 
 
 @dataclass
+class CastMember:
+    actor: Link | None
+    character: Link | None
+    role: Link
+
+
+@dataclass
+class OrderedPart:
+    position: int | None
+    link: Link
+    text: str | None
+
+
+@dataclass
+class OrderedSection:
+    title: str
+    parts: list[OrderedPart]
+
+
+@dataclass
 class PageModel:
     iri: str
     title: str
+    summary: str | None
     types: list[Link]
     outgoing: list[PropertyGroup]
     incoming: list[PropertyGroup]
+    cast: list[CastMember] = field(default_factory=list)
+    roles: list[CastMember] = field(default_factory=list)
+    sections: list[OrderedSection] = field(default_factory=list)
+    texts: list[OrderedSection] = field(default_factory=list)
+    neighbours: list[tuple[Link, bool]] = field(default_factory=list)
 
 
 def labels(triples: list[ox.Triple]) -> dict[str, str]:
@@ -49,36 +85,140 @@ def _short(iri: str) -> str:
     return iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or iri
 
 
-def link(term, names: dict[str, str]) -> Link:
+def link(term, names: dict[str, str], base: str = "") -> Link:
     if isinstance(term, ox.NamedNode):
-        return Link(term.value, names.get(term.value, _short(term.value)))
+        external = bool(base) and not term.value.startswith(base)
+        return Link(term.value, names.get(term.value, _short(term.value)),
+                    external=external)
     if isinstance(term, ox.Literal):
         return Link(None, term.value, term.language)
     return Link(None, "(blank node)")
 
 
-def _group(triples, key, value, names) -> list[PropertyGroup]:
+def _group(triples, value, names, base) -> list[PropertyGroup]:
     groups: dict[str, PropertyGroup] = {}
     for t in triples:
         p = t.predicate
-        group = groups.setdefault(p.value, PropertyGroup(link(p, names)))
-        group.values.append(link(value(t), names))
+        group = groups.setdefault(p.value, PropertyGroup(link(p, names, base)))
+        group.values.append(link(value(t), names, base))
+    for group in groups.values():
+        group.values.sort(key=lambda v: v.text.lower())
     return sorted(groups.values(), key=lambda g: g.predicate.text.lower())
 
 
-def page_model(description: Description, store: Store) -> PageModel:
-    names = labels(description.triples)
+def _literal(triples, subject: str, predicate: str) -> str | None:
+    for t in triples:
+        if t.subject.value == subject and t.predicate.value == predicate and \
+                isinstance(t.object, ox.Literal):
+            return t.object.value
+    return None
+
+
+def _cast(triples: list[ox.Triple], names: dict[str, str], base: str,
+          roles: list[str]) -> list[CastMember]:
+    cast = []
+    for role in roles:
+        actor = character = None
+        for t in triples:
+            if t.subject.value != role or not isinstance(t.object, ox.NamedNode):
+                continue
+            if t.predicate.value == SCHEMA_ACTOR:
+                actor = link(t.object, names, base)
+            elif t.predicate.value.endswith("/character") and \
+                    not t.predicate.value.startswith(SCHEMA):
+                character = link(t.object, names, base)
+        if character is None:
+            name = _literal(triples, role, SCHEMA_CHARACTER_NAME)
+            character = Link(None, name) if name else None
+        cast.append(CastMember(actor, character, link(ox.NamedNode(role), names, base)))
+    return cast
+
+
+def _ordered_sections(store: Store, subject: str, predicates: list[ox.NamedNode],
+                      names: dict[str, str], reverse: bool = False) -> list[OrderedSection]:
+    """Linked resources that carry schema:position, in order, with their name and text."""
+    if not predicates:
+        return []
+    ref = iri_ref(subject)
+    pattern = f"?x ?p {ref}" if reverse else f"{ref} ?p ?x"
+    values = " ".join(iri_ref(p.value) for p in predicates)
+    rows = store.select(
+        f"SELECT ?p ?x ?pos ?text ?description WHERE {{ VALUES ?p {{ {values} }} {pattern} . "
+        f"?x <{SCHEMA_POSITION}> ?pos . OPTIONAL {{ ?x <{SCHEMA_TEXT}> ?text }} "
+        f"OPTIONAL {{ ?x <{SCHEMA_DESCRIPTION}> ?description }} }}")
+    sections: dict[str, list[OrderedPart]] = {}
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        key = (row["p"].value, row["x"].value)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            position = int(row["pos"].value)
+        except ValueError:
+            position = None
+        text = row.get("text") or row.get("description")
+        sections.setdefault(row["p"].value, []).append(OrderedPart(
+            position, link(row["x"], names), text.value if text is not None else None))
+    result = []
+    for predicate, parts in sections.items():
+        parts.sort(key=lambda part: (part.position is None, part.position or 0,
+                                     part.link.text))
+        title = names.get(predicate, _short(predicate))
+        result.append(OrderedSection(title, parts))
+    return sorted(result, key=lambda s: s.title)
+
+
+def page_model(description: Description, store: Store, base: str = "") -> PageModel:
+    triples = description.triples
     subject = description.subject
-    own = [t for t in description.outgoing
-           if t.subject.value == subject and t.predicate.value != RDF_TYPE]
-    types = [link(t.object, names) for t in description.outgoing
-             if t.subject.value == subject and t.predicate.value == RDF_TYPE]
+    extra_names = names_of(store, {t.object for t in triples
+                                   if t.predicate.value == RDF_TYPE
+                                   and isinstance(t.object, ox.NamedNode)})
+    names = labels(triples + extra_names)
+    own = [t for t in description.outgoing if t.subject.value == subject]
+    types = [link(t.object, names, base) for t in own if t.predicate.value == RDF_TYPE]
+    summary = _literal(own, subject, SCHEMA_DESCRIPTION) or \
+        _literal(own, subject, RDFS_COMMENT)
+    shown = [t for t in own if t.predicate.value != RDF_TYPE]
+    role_types = {t.subject.value for t in triples
+                  if t.predicate.value == RDF_TYPE and t.object.value in ROLE_TYPES}
+    cast_roles = [t.object.value for t in own
+                  if t.predicate.value == SCHEMA_ACTOR and t.object.value in role_types]
+    played = [t.subject.value for t in description.incoming
+              if t.predicate.value == SCHEMA_ACTOR and t.subject.value in role_types]
+    roles = _cast(triples, names, base, played)
+    for member, role in zip(roles, played):
+        films = [t.subject for t in triples
+                 if t.object.value == role and t.predicate.value == SCHEMA_ACTOR]
+        member.actor = link(films[0], names, base) if films else None
+    out_predicates = sorted({t.predicate for t in own if t.predicate.value != RDF_TYPE},
+                            key=lambda p: p.value)
+    in_predicates = sorted({t.predicate for t in description.incoming},
+                           key=lambda p: p.value)
+    sections = _ordered_sections(store, subject, out_predicates, names)
+    texts = [s for s in _ordered_sections(store, subject, in_predicates, names, reverse=True)
+             if any(p.text for p in s.parts)]
+    neighbours: dict[str, tuple[Link, bool]] = {}
+    for t in description.outgoing:
+        if t.subject.value == subject and isinstance(t.object, ox.NamedNode) and \
+                t.predicate.value != RDF_TYPE and t.object.value.startswith(base):
+            neighbours.setdefault(t.object.value, (link(t.object, names, base), True))
+    for t in description.incoming:
+        if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(base):
+            neighbours.setdefault(t.subject.value, (link(t.subject, names, base), False))
     return PageModel(
         iri=subject,
         title=names.get(subject, _short(subject)),
+        summary=summary,
         types=types,
-        outgoing=_group(own, "p", lambda t: t.object, names),
-        incoming=_group(description.incoming, "p", lambda t: t.subject, names),
+        outgoing=_group(shown, lambda t: t.object, names, base),
+        incoming=_group(description.incoming, lambda t: t.subject, names, base),
+        cast=_cast(triples, names, base, cast_roles),
+        roles=roles,
+        sections=sections,
+        texts=texts,
+        neighbours=list(neighbours.values()),
     )
 
 
@@ -90,9 +230,9 @@ class HomeModel:
 
 def home_model(store: Store, base: str) -> HomeModel:
     rows = store.select(
-        "SELECT ?s WHERE { GRAPH ?g { ?s a ?type } FILTER(STRSTARTS(STR(?s), "
-        f'"{base}id/")) }}')
-    subjects = sorted({r["s"] for r in rows}, key=lambda n: n.value)
+        "SELECT DISTINCT ?s WHERE { ?s a ?type } ORDER BY ?s LIMIT 5000")
+    subjects = [r["s"] for r in rows if isinstance(r["s"], ox.NamedNode)
+                and r["s"].value.startswith(f"{base}id/")]
     names = labels(names_of(store, set(subjects)))
     grouped: dict[str, list[Link]] = {}
     for s in subjects:

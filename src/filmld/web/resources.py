@@ -1,18 +1,29 @@
-"""Entity IRIs (Cool URIs, 303 See Other to a document per format) and the home page."""
+"""Entity IRIs: Cool URIs, 303 style (https://www.w3.org/TR/cooluris/#r303gendocument).
+
+An entity IRI (`/id/person/cher`) names a thing, not a document, so GET on it answers
+`303 See Other` with `Location: /id/person/cher.<fmt>`, the format chosen by `?format=` or
+`Accept` (see `filmld.negotiation`: no Accept or `*/*` gets Turtle, browsers get HTML),
+with `Vary: Accept`. The documents (`.ttl`, `.jsonld`, `.nt`, `.rdf`, `.html`) answer
+200 in that one format, with `Link: rel="alternate"` to the others, strong ETags,
+Last-Modified, Cache-Control and CORS. `?page=N` pages large descriptions (Link rel=next,
+and hydra:next/hydra:totalItems in the RDF). Ontology terms are served the same way by
+`filmld.web.dataset`. Unknown IRIs are 404, other methods 405, unknown formats 406.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, request
 
-from filmld.describe import describe
-from filmld.errors import NotFound
-from filmld.negotiation import choose_format
-from filmld.renderers import RENDERERS
-from filmld.view_model import home_model, page_model
+from filmld.describe import describe, is_described, page_metadata
+from filmld.errors import BadRequest, NotFound
+from filmld.negotiation import FORMATS, choose_format
+from filmld.renderers import RENDERERS, Document
+from filmld.web.http import (PREFLIGHT_HEADERS, alternate_links, cacheable, link_header,
+                             preflight, see_other)
 from filmld.web.state import settings, store
 
 blueprint = Blueprint("resources", __name__)
-SUFFIXES = ("ttl", "jsonld", "nt", "rdf", "html")
+SUFFIXES = tuple(FORMATS)
 
 
 @blueprint.app_context_processor
@@ -20,48 +31,69 @@ def _base() -> dict:
     return {"base": settings().base_url}
 
 
-@blueprint.get("/")
-def home() -> str:
-    return render_template("home.html", model=home_model(store(), settings().base_url))
+@blueprint.after_request
+def _cors(response: Response) -> Response:
+    if request.method == "OPTIONS":
+        response.headers.update(PREFLIGHT_HEADERS)
+    return preflight(response)
 
 
-def _thing_iri(path: str) -> str:
-    return settings().base_url + path
+def requested_page() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadRequest(f"?page= must be a whole number from 1, not {raw!r}")
+    return int(raw)
+
+
+def split_suffix(name: str) -> tuple[str, str | None]:
+    """`cher.ttl` -> (`cher`, `ttl`); a name without a known suffix keeps its dots."""
+    stem, dot, suffix = name.rpartition(".")
+    return (stem, suffix) if dot and stem and suffix in SUFFIXES else (name, None)
+
+
+def _page_query(page: int) -> str:
+    return f"?page={page}" if page > 1 else ""
+
+
+def thing_response(iri: str) -> Response:
+    """303 to the document in the negotiated format (or 404 / 406)."""
+    fmt = choose_format(request.headers.get("Accept"), request.args.get("format"))
+    page = requested_page()
+    if not is_described(store(), iri):
+        raise NotFound(f"{iri} is not described in this dataset")
+    query = _page_query(page)
+    return see_other(f"{iri}.{fmt}{query}", alternate_links(iri, None, query))
+
+
+def document_response(iri: str, fmt: str) -> Response:
+    """The description of `iri` in format `fmt`, one page of it."""
+    page = requested_page()
+    version = store().version()
+    page_size = settings().page_size
+    description = describe(store(), iri, page=page, page_size=page_size)
+    if not description.exists:
+        if page > 1 and is_described(store(), iri):
+            raise NotFound(f"{iri} has {description.pages} page(s); there is no page {page}")
+        raise NotFound(f"{iri} is not described in this dataset")
+    triples = description.triples + page_metadata(description, page_size)
+    doc = Document(iri, triples, settings().base_url, description, store())
+    renderer = RENDERERS[fmt]
+    response = Response(renderer.render(doc), content_type=renderer.content_type)
+    query = _page_query(page)
+    links = alternate_links(iri, fmt, query)
+    if description.next_page:
+        links.append((f"{iri}.{fmt}?page={description.next_page}", "next", None))
+    if description.previous_page:
+        links.append((f"{iri}.{fmt}{_page_query(description.previous_page)}", "prev", None))
+    links.append((iri, "about", None))
+    response.headers["Link"] = link_header(links)
+    return cacheable(response, f"{fmt}-p{page}", version=version)
 
 
 @blueprint.get("/id/<kind>/<name>")
 def thing(kind: str, name: str) -> Response:
-    """The thing itself: 303 See Other to the document in the negotiated format."""
-    stem, dot, suffix = name.rpartition(".")
-    if dot and suffix in SUFFIXES:
-        return document(f"id/{kind}/{stem}", suffix)
-    iri = _thing_iri(f"id/{kind}/{name}")
-    fmt = choose_format(request.headers.get("Accept"), request.args.get("format"))
-    if not describe(store(), iri).exists:
-        raise NotFound(f"{iri} is not described in this dataset")
-    response = redirect(f"{iri}.{fmt}", code=303)
-    response.headers["Vary"] = "Accept"
-    return response
-
-
-def document(path: str, fmt: str) -> Response:
-    iri = _thing_iri(path)
-    description = describe(store(), iri)
-    if not description.exists:
-        raise NotFound(f"{iri} is not described in this dataset")
-    if fmt == "html":
-        body = render_template("entity.html", model=page_model(description, store()))
-        response = Response(body, content_type="text/html; charset=utf-8")
-    else:
-        renderer = RENDERERS[fmt]
-        response = Response(renderer.render(description.triples, settings().base_url),
-                            content_type=renderer.content_type)
-    response.headers["Link"] = ", ".join(
-        f'<{iri}.{other}>; rel="alternate"; type="{_media(other)}"'
-        for other in SUFFIXES if other != fmt)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-def _media(fmt: str) -> str:
-    return "text/html" if fmt == "html" else RENDERERS[fmt].content_type.split(";")[0]
+    stem, fmt = split_suffix(name)
+    iri = f"{settings().base_url}id/{kind}/{stem}"
+    if fmt is None:
+        return thing_response(iri)
+    return document_response(iri, fmt)

@@ -1,0 +1,53 @@
+"""HTML pages rendered with Jinja2 outside Flask, so they can be rendered once and cached
+like every other format (templates in templates/, shared with the Flask views)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from filmld.negotiation import FORMATS
+from filmld.renderers import Document
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return Environment(loader=PackageLoader("filmld", "templates"),
+                       autoescape=select_autoescape(["html"]), trim_blocks=True,
+                       lstrip_blocks=True)
+
+
+def script_json(data: bytes | str) -> Markup:
+    """JSON safe inside <script>: `</` and `<!--` cannot end or confuse the element
+    (https://html.spec.whatwg.org/multipage/scripting.html#restrictions-for-contents-of-script-elements)."""
+    text = data.decode() if isinstance(data, bytes) else data
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e")
+                  .replace("&", "\\u0026"))
+
+
+def alternates(iri: str, current: str, query: str = "") -> list[dict]:
+    return [{"href": f"{iri}.{f.name}{query}", "label": f.label, "type": f.media_type}
+            for f in FORMATS.values() if f.name != current]
+
+
+def render(template: str, **values) -> bytes:
+    return environment().get_template(template).render(**values).encode()
+
+
+def render_page(doc: Document) -> bytes:
+    """The entity page: the view model, the neighbourhood picture and the JSON-LD."""
+    from filmld.renderers import render_jsonld
+    from filmld.svg import neighbourhood
+    from filmld.view_model import page_model
+
+    description = doc.description
+    model = page_model(description, doc.store, doc.base)
+    query = f"?page={description.page}" if description.page > 1 else ""
+    return render(
+        "entity.html", model=model, base=doc.base, page=description,
+        formats=alternates(doc.iri, "html", query),
+        jsonld=script_json(render_jsonld(doc)),
+        picture=Markup(neighbourhood(model.title, model.neighbours))
+        if model.neighbours else None)

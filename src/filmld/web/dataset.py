@@ -1,0 +1,127 @@
+"""Dataset-level documents: the home page, streamed dumps, VoID, the JSON-LD context, and
+the ontology (its namespace IRI and each term, negotiated 303 style like entities)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, request
+
+from filmld.dumps import CONTENT_TYPES, dump
+from filmld.errors import NotFound
+from filmld.jsonld import context
+from filmld.negotiation import FORMATS, choose_format
+from filmld.ontology_model import ontology_model
+from filmld.pages import alternates, render
+from filmld.renderers import RENDERERS, Document
+from filmld.view_model import home_model
+from filmld.void import void_iri, void_triples
+from filmld.web.http import (CACHE_MARK, PREFLIGHT_HEADERS, alternate_links, cacheable,
+                             link_header, preflight, see_other)
+from filmld.web.resources import document_response, split_suffix, thing_response
+from filmld.web.state import settings, store
+
+blueprint = Blueprint("dataset", __name__)
+RDF_ONLY = ("ttl", "jsonld", "nt", "rdf")
+
+
+@blueprint.after_request
+def _cors(response: Response) -> Response:
+    if request.method == "OPTIONS":
+        response.headers.update(PREFLIGHT_HEADERS)
+    return preflight(response)
+
+
+@blueprint.get("/")
+def home() -> Response:
+    base = settings().base_url
+    body = render("home.html", model=home_model(store(), base), base=base)
+    response = Response(body, content_type=FORMATS["html"].content_type)
+    return cacheable(response, "home")
+
+
+@blueprint.get("/dataset.<suffix>")
+def dataset_dump(suffix: str) -> Response:
+    """The whole dataset, streamed (N-Quads keeps the named graphs of contributions)."""
+    if suffix not in CONTENT_TYPES:
+        raise NotFound(f"no dump /dataset.{suffix}; available: "
+                       + ", ".join(f"/dataset.{s}" for s in CONTENT_TYPES))
+    response = Response(dump(store(), suffix, settings().base_url),
+                        content_type=CONTENT_TYPES[suffix])
+    response = cacheable(response, f"dump-{suffix}")
+    del response.headers[CACHE_MARK]  # too large to keep in memory: validators only
+    return response
+
+
+def _void(fmt: str) -> Response:
+    base = settings().base_url
+    version = store().version()
+    doc = Document(void_iri(base), void_triples(store(), base), base)
+    renderer = RENDERERS[fmt]
+    response = Response(renderer.render(doc), content_type=renderer.content_type)
+    response.headers["Link"] = link_header(alternate_links(void_iri(base), fmt,
+                                                           offered=RDF_ONLY))
+    return cacheable(response, f"void-{fmt}", version=version)
+
+
+@blueprint.get("/.well-known/void")
+def void() -> Response:
+    """VoID, negotiated in place (it is a document): 200, Vary and Content-Location."""
+    fmt = choose_format(request.headers.get("Accept"), request.args.get("format"),
+                        offered=RDF_ONLY)
+    response = _void(fmt)
+    response.headers["Vary"] = "Accept"
+    response.headers["Content-Location"] = f"{void_iri(settings().base_url)}.{fmt}"
+    return response
+
+
+@blueprint.get("/.well-known/void.<fmt>")
+def void_document(fmt: str) -> Response:
+    if fmt not in RDF_ONLY:
+        raise NotFound(f"no /.well-known/void.{fmt}; available: {', '.join(RDF_ONLY)}")
+    return _void(fmt)
+
+
+@blueprint.get("/context.jsonld")
+def json_ld_context() -> Response:
+    """The stable @context every JSON-LD document embeds (https://www.w3.org/TR/json-ld11/)."""
+    body = json.dumps({"@context": context(settings().base_url)}, indent=1).encode()
+    return cacheable(Response(body, content_type=FORMATS["jsonld"].content_type), "context")
+
+
+# -- the ontology -------------------------------------------------------------------------
+@blueprint.get("/ontology/")
+def ontology() -> Response:
+    """The ontology's own IRI (its namespace): 303 to /ontology.<fmt>."""
+    fmt = choose_format(request.headers.get("Accept"), request.args.get("format"))
+    stem = f"{settings().base_url}ontology"
+    return see_other(f"{stem}.{fmt}", alternate_links(stem, None))
+
+
+@blueprint.get("/ontology.<fmt>")
+def ontology_document(fmt: str) -> Response:
+    """The whole ontology graph; as HTML, a page documenting every term."""
+    if fmt not in FORMATS:
+        raise NotFound(f"no /ontology.{fmt}; available: {', '.join(FORMATS)}")
+    base = settings().base_url
+    version = store().version()
+    triples = store().graph_triples(store().graph_iri("ontology"))
+    stem = f"{base}ontology"
+    if fmt == "html":
+        body = render("ontology.html", model=ontology_model(triples, base), base=base,
+                      formats=alternates(stem, "html"))
+        response = Response(body, content_type=FORMATS["html"].content_type)
+    else:
+        renderer = RENDERERS[fmt]
+        response = Response(renderer.render(Document(f"{base}ontology/", triples, base)),
+                            content_type=renderer.content_type)
+    response.headers["Link"] = link_header(alternate_links(stem, fmt))
+    return cacheable(response, f"ontology-{fmt}", version=version)
+
+
+@blueprint.get("/ontology/<name>")
+def ontology_term(name: str) -> Response:
+    """A term of the ontology, negotiated like an entity (303 to /ontology/<Term>.<fmt>)."""
+    stem, fmt = split_suffix(name)
+    iri = f"{settings().base_url}ontology/{stem}"
+    return thing_response(iri) if fmt is None else document_response(iri, fmt)
