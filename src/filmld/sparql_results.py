@@ -161,7 +161,7 @@ def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable
             batch.clear()
 
     if fmt.name == "json":
-        emit(('{"head":{"vars":' + json.dumps(variables, ensure_ascii=False)
+        emit(('{"head":{"vars":' + json.dumps(variables, ensure_ascii=False, separators=(",", ":"))
               + '},"results":{"bindings":[').encode())
         separator = ""
         for row in rows:

@@ -1,0 +1,409 @@
+"""/sparql: the SPARQL 1.1 Protocol endpoint (https://www.w3.org/TR/sparql11-protocol/).
+
+Query via GET, URL-encoded POST and direct POST; results negotiated; the service description
+or an HTML query page without a query; CORS everywhere. Safety lives below: filmld.sparql
+(policy) and filmld.query_pool (time, memory, crashes, concurrency).
+
+Status codes (protocol section 2.1.4 allows 400 for a bad query and 500 for a query the
+service fails or refuses to execute): a syntax error, an update, SERVICE or a foreign graph is
+a 400; a query stopped at the time limit is a 503 (QueryTimeout): the SPARQL Protocol has no
+4xx for "too expensive", and 503 tells clients and caches that the refusal depends on the
+server's limits and load rather than on the text being wrong, without the "our bug" of a 500;
+its message names the limit. A query that kills its evaluating process (memory limit, parser
+stack overflow) is a 500 as the protocol says for a failed query; too many queries at once is
+a 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+
+from filmld.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from filmld.namespaces import prefixes
+from filmld.query_pool import QueryPool, QueryRequest
+from filmld.sparql import (UpdateRefused, allowed_graphs, analyse, check_graphs)
+from filmld.sparql_protocol import (HTML, choose_description_format, choose_result_format,
+                                    relay_remote, service_description)
+from filmld.sparql_results import RESULT_FORMATS, formats_for
+from filmld.web.state import settings, store
+
+blueprint = Blueprint("sparql", __name__)
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Type, X-Filmld-Result-Truncated, "
+                                     "X-Filmld-Result-Limit, X-Filmld-Result-Note",
+}
+FORM = "application/x-www-form-urlencoded"
+_pools: weakref.WeakSet = weakref.WeakSet()
+_pool_lock = threading.Lock()
+
+
+@dataclass
+class Operation:
+    """The query and dataset a protocol request carries."""
+
+    query: str
+    default_graphs: list[str]
+    named_graphs: list[str]
+
+
+# -- the pool, one per app -------------------------------------------------------------------
+def query_pool(app: Flask | None = None) -> QueryPool:
+    """The app's worker pool, started on the first query (not for apps that never query)."""
+    app = app or current_app
+    pool = app.extensions.get("filmld.query_pool")
+    if pool is None:
+        with _pool_lock:
+            pool = app.extensions.get("filmld.query_pool")
+            if pool is None:
+                config = app.extensions["filmld.settings"]
+                pool = QueryPool(app.extensions["filmld.store"], workers=config.query_workers,
+                                 concurrency=config.query_concurrency,
+                                 timeout=config.query_timeout,
+                                 memory_mb=config.query_memory_mb)
+                app.extensions["filmld.query_pool"] = pool
+                _pools.add(pool)
+    return pool
+
+
+def close_query_pool(app: Flask) -> None:
+    """Stop the app's query workers and remove their checkpoints."""
+    pool = app.extensions.pop("filmld.query_pool", None)
+    if pool is not None:
+        pool.close()
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in list(_pools):
+        pool.close()
+
+
+# -- reading the protocol request --------------------------------------------------------------
+def _operation() -> Operation | None:
+    """The query operation of this request, None for a GET without one (section 2.1)."""
+    args = request.args
+    limit = settings().max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the request body is {request.content_length} bytes; this "
+                              f"endpoint accepts at most {limit}")
+    if request.method == "GET":
+        if "update" in args:
+            raise UpdateRefused("this endpoint is read-only: SPARQL Update is never executed "
+                                "here (and never via GET)")
+        queries = args.getlist("query")
+        default, named = args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
+        if not queries:
+            return None
+    else:
+        media_type = request.mimetype
+        if media_type == FORM:
+            form = request.form
+            if "update" in form or "update" in args:
+                raise UpdateRefused("this endpoint is read-only: SPARQL Update is never "
+                                    "executed here")
+            queries = args.getlist("query") + form.getlist("query")
+            default = args.getlist("default-graph-uri") + form.getlist("default-graph-uri")
+            named = args.getlist("named-graph-uri") + form.getlist("named-graph-uri")
+        elif media_type == "application/sparql-query":
+            charset = request.mimetype_params.get("charset", "utf-8").lower()
+            if charset not in ("utf-8", "utf8"):
+                raise UnsupportedMediaType(
+                    f"charset={charset}: a SPARQL query body must be UTF-8 (SPARQL 1.1 "
+                    "Protocol, section 2.1.3)")
+            try:
+                body = request.get_data(cache=False).decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise BadRequest(f"the query body is not valid UTF-8 (byte {error.start})"
+                                 ) from None
+            if "query" in args:
+                raise BadRequest("a direct POST carries the query in its body; the URL must "
+                                 "not have a query parameter as well")
+            queries = [body]
+            default, named = args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
+        elif media_type == "application/sparql-update":
+            raise UpdateRefused("this endpoint is read-only: SPARQL Update is never executed "
+                                "here")
+        else:
+            raise UnsupportedMediaType(
+                f"a query POST must be {FORM} or application/sparql-query, not "
+                f"{media_type or 'a body without Content-Type'} (SPARQL 1.1 Protocol, 2.1)",
+                details={"accepted": [FORM, "application/sparql-query"]})
+        if not queries:
+            raise BadRequest("no query: send it as the query parameter or as an "
+                             "application/sparql-query body")
+    if len(queries) > 1:
+        raise BadRequest(f"{len(queries)} query parameters: a request carries exactly one "
+                         "query (SPARQL 1.1 Protocol, section 2.1)")
+    return Operation(queries[0], default, named)
+
+
+def _accepted_graphs(operation: Operation, shape) -> None:
+    """400 for any graph outside this dataset (and not allow-listed): nothing is ever fetched."""
+    named = operation.default_graphs + operation.named_graphs + shape.from_graphs + \
+        shape.from_named
+    if not named:
+        return
+    dataset = store().graph_names()
+    allowed = allowed_graphs(settings().allowed_graphs)
+    check_graphs(operation.default_graphs, dataset, allowed, where="default-graph-uri")
+    check_graphs(operation.named_graphs, dataset, allowed, where="named-graph-uri")
+    check_graphs(shape.from_graphs, dataset, allowed, where="FROM")
+    check_graphs(shape.from_named, dataset, allowed, where="FROM NAMED")
+
+
+# -- the endpoint ------------------------------------------------------------------------------
+@blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+def endpoint() -> Response:
+    if request.method == "OPTIONS":
+        return _preflight()
+    operation = _operation()
+    if operation is None:
+        return _no_query()
+    config = settings()
+    shape = analyse(operation.query, max_length=config.max_query_length)
+    _accepted_graphs(operation, shape)
+    fmt = choose_result_format(shape.kind, request.headers.get("Accept"),
+                               request.values.get("format"))
+    if fmt == HTML:
+        return _page(operation, shape)
+    response = _run(operation, shape, fmt)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _dataset_options(operation: Operation, shape) -> dict:
+    """Protocol graphs replace the query's FROM; neither: the union of all graphs."""
+    if operation.default_graphs or operation.named_graphs:
+        return {"default_graphs": operation.default_graphs,
+                "named_graphs": operation.named_graphs or None, "union": False}
+    return {"default_graphs": None, "named_graphs": None, "union": not shape.has_dataset_clause}
+
+
+def _run(operation: Operation, shape, fmt) -> Response:
+    config = settings()
+    the_store = store()
+    headers = dict(CORS)
+    headers["X-Filmld-Result-Limit"] = str(config.result_limit)
+    if not hasattr(the_store, "checkpoint"):
+        return _run_remote(operation, shape, fmt, headers)
+    options = _dataset_options(operation, shape)
+    stream = query_pool().run(QueryRequest(
+        operation.query, fmt.name, config.result_limit, options["default_graphs"],
+        options["named_graphs"], options["union"], config.base_url,
+        prefixes(config.base_url) if fmt.name == "ttl" else {}))
+    if stream.truncated is not None:
+        headers["X-Filmld-Result-Truncated"] = "true" if stream.truncated else "false"
+    if stream.truncated:
+        headers["X-Filmld-Result-Note"] = (f"result cut at {config.result_limit} rows or "
+                                           "triples (the endpoint's result limit)")
+
+    def body():
+        try:
+            yield from stream
+        finally:
+            stream.close()
+
+    return Response(body(), headers=headers, content_type=stream.media_type,
+                    direct_passthrough=True)
+
+
+def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
+    config = settings()
+    options = _dataset_options(operation, shape)
+    source = store().query_stream(operation.query, kind=shape.kind,
+                                  default_graphs=options["default_graphs"],
+                                  named_graphs=options["named_graphs"],
+                                  timeout=config.query_timeout)
+    answer = relay_remote(source, shape.kind, fmt, config.result_limit,
+                          prefixes(config.base_url))
+    pieces = list(answer.body)  # capped by result_limit; the header needs the cut first
+    truncated = bool(answer.state["truncated"])
+    headers["X-Filmld-Result-Truncated"] = "true" if truncated else "false"
+    return Response(pieces, headers=headers, content_type=answer.media_type)
+
+
+def _preflight() -> Response:
+    """CORS preflight (YASGUI sends one before a POST with application/sparql-query)."""
+    response = Response(status=204)
+    response.headers.update(CORS)
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+        "Access-Control-Request-Headers", "Content-Type, Accept")
+    response.headers["Access-Control-Max-Age"] = "86400"
+    response.headers["Allow"] = "GET, POST, OPTIONS"
+    return response
+
+
+def _endpoint_iri() -> str:
+    return settings().base_url + "sparql"
+
+
+def _no_query() -> Response:
+    fmt = choose_description_format(request.headers.get("Accept"), request.args.get("format"))
+    if fmt == HTML:
+        return _page(None, None)
+    triples = service_description(_endpoint_iri(), store().graph_names())
+    body = ox.serialize(triples, format=fmt.oxigraph,
+                        prefixes={"sd": "http://www.w3.org/ns/sparql-service-description#",
+                                  "formats": "http://www.w3.org/ns/formats/"}
+                        if fmt.name == "ttl" else None)
+    response = Response(body, content_type=fmt.content_type)
+    response.headers.update(CORS)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+# -- the HTML query page -----------------------------------------------------------------------
+EXAMPLES = [
+    ("The cast of the film", """PREFIX schema: <https://schema.org/>
+PREFIX filmld: <{base}ontology/>
+# Films point to roles; a role joins an actor to the character they play.
+SELECT ?film ?actor ?character WHERE {{
+  ?film a schema:Movie ;
+        schema:actor ?role .
+  ?role schema:actor ?actor ;
+        filmld:character ?character .
+}}
+ORDER BY ?film ?actor"""),
+    ("Everything about Rocky", """PREFIX character: <{base}id/character/>
+# Every statement whose subject is the character Rocky Dennis.
+SELECT ?property ?value WHERE {{
+  character:rocky-dennis ?property ?value .
+}}"""),
+    ("The plot in order", """PREFIX schema: <https://schema.org/>
+PREFIX filmld: <{base}ontology/>
+# Plot events carry their position in the story.
+SELECT ?position ?event ?description WHERE {{
+  ?film filmld:plotEvent ?event .
+  ?event schema:position ?position .
+  OPTIONAL {{ ?event schema:description ?description }}
+}}
+ORDER BY ?position"""),
+    ("Characters and their relations", """PREFIX filmld: <{base}ontology/>
+# Characters are distinct from actors and from the real people they are based on.
+SELECT ?character ?relation ?other WHERE {{
+  ?character a filmld:Character ;
+             ?relation ?other .
+  ?other a filmld:Character .
+}}
+ORDER BY ?character ?relation"""),
+    ("Who plays whom (as a graph)", """PREFIX schema: <https://schema.org/>
+PREFIX filmld: <{base}ontology/>
+CONSTRUCT {{ ?actor filmld:plays ?character }} WHERE {{
+  ?role schema:actor ?actor ; filmld:character ?character .
+}}"""),
+]
+HTML_ROWS = 1000
+"""Most rows the HTML page shows (the download links give the whole capped result)."""
+
+
+def _page(operation: Operation | None, shape) -> Response:
+    config = settings()
+    base = config.base_url
+    examples = [(title, text.format(base=base)) for title, text in EXAMPLES]
+    model: dict = {"query": operation.query if operation else examples[0][1],
+                   "examples": examples, "ran": operation is not None,
+                   "limit": config.result_limit, "timeout": config.query_timeout}
+    if operation is not None:
+        model.update(_page_results(operation, shape))
+    body = render_template("sparql.html", model=model, base=base)
+    response = Response(body, content_type="text/html; charset=utf-8")
+    response.headers.update(CORS)
+    response.headers["Vary"] = "Accept"
+    if model.get("truncated"):
+        response.headers["X-Filmld-Result-Truncated"] = "true"
+    return response
+
+
+def _page_results(operation: Operation, shape) -> dict:
+    import json
+
+    config = settings()
+    limit = min(config.result_limit, HTML_ROWS)
+    params = [("query", operation.query)] + \
+        [("default-graph-uri", g) for g in operation.default_graphs] + \
+        [("named-graph-uri", g) for g in operation.named_graphs]
+    downloads = [(f.label, "sparql?" + urlencode(params + [("format", f.name)]))
+                 for f in formats_for(shape.kind)]
+    options = _dataset_options(operation, shape)
+    fmt = "nt" if shape.kind == "graph" else "json"
+    the_store = store()
+    if hasattr(the_store, "checkpoint"):
+        stream = query_pool().run(QueryRequest(
+            operation.query, fmt, limit, options["default_graphs"], options["named_graphs"],
+            options["union"], config.base_url))
+        data = stream.read_all()
+        truncated = bool(stream.finished_truncated)
+    else:
+        answer = relay_remote(the_store.query_stream(
+            operation.query, kind=shape.kind, default_graphs=options["default_graphs"],
+            named_graphs=options["named_graphs"], timeout=config.query_timeout),
+            shape.kind, RESULT_FORMATS[fmt], limit)
+        data = b"".join(answer.body)
+        truncated = bool(answer.state["truncated"])
+    if shape.kind == "graph":
+        columns = ["subject", "predicate", "object"]
+        rows = [[t.subject, t.predicate, t.object]
+                for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+        boolean = None
+    else:
+        parsed = json.loads(data)
+        boolean = parsed.get("boolean")
+        columns = parsed.get("head", {}).get("vars", [])
+        rows = [[_term(b.get(c)) for c in columns]
+                for b in parsed.get("results", {}).get("bindings", [])]
+    labels = _labels([t for row in rows for t in row if isinstance(t, ox.NamedNode)])
+    cells = [[_cell(t, labels, config.base_url) for t in row] for row in rows]
+    return {"columns": columns, "rows": cells, "boolean": boolean, "truncated": truncated,
+            "shown_limit": limit, "downloads": downloads, "count": len(rows)}
+
+
+def _term(value: dict | None):
+    if value is None:
+        return None
+    kind = value["type"]
+    if kind == "uri":
+        return ox.NamedNode(value["value"])
+    if kind == "bnode":
+        return ox.BlankNode(value["value"])
+    if "xml:lang" in value:
+        return ox.Literal(value["value"], language=value["xml:lang"])
+    if "datatype" in value:
+        return ox.Literal(value["value"], datatype=ox.NamedNode(value["datatype"]))
+    return ox.Literal(value["value"])
+
+
+def _labels(iris: list[ox.NamedNode]) -> dict[str, str]:
+    """Labels of the IRIs in a result (a trusted, internal query over the live store)."""
+    unique = sorted({i.value for i in iris})[:2000]
+    if not unique:
+        return {}
+    values = " ".join(f"<{i}>" for i in unique if ">" not in i and " " not in i)
+    rows = store().select(
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+        "PREFIX schema: <https://schema.org/> SELECT ?s ?label WHERE { VALUES ?s { "
+        + values + " } { ?s rdfs:label ?label } UNION { ?s schema:name ?label } }")
+    labels: dict[str, str] = {}
+    for row in rows:
+        labels.setdefault(row["s"].value, row["label"].value)
+    return labels
+
+
+def _cell(term, labels: dict[str, str], base: str) -> dict:
+    if term is None:
+        return {"text": ""}
+    if isinstance(term, ox.NamedNode):
+        return {"href": term.value, "text": labels.get(term.value, term.value),
+                "iri": term.value, "local": term.value.startswith(base)}
+    if isinstance(term, ox.BlankNode):
+        return {"text": f"_:{term.value}"}
+    note = f"@{term.language}" if term.language else ""
+    return {"text": term.value, "note": note}
