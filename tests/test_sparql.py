@@ -1,0 +1,477 @@
+"""/sparql against the Flask app: protocol, negotiation, policy, limits, the query page."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import quote
+
+import pyoxigraph as ox
+import pytest
+
+from filmld.config import Settings
+from filmld.sparql import analyse
+from filmld.web import create_app
+from filmld.web.sparql import close_query_pool, query_pool
+
+BASE = "http://127.0.0.1:8000/"
+FILM = BASE + "id/film/mask-1985"
+CAST = f"""PREFIX schema: <https://schema.org/>
+SELECT ?actor WHERE {{ <{FILM}> schema:actor/schema:actor ?actor }} ORDER BY ?actor"""
+SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+RESULTS_JSON = "application/sparql-results+json"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    settings = Settings(store=str(tmp_path_factory.mktemp("sparql") / "store"),
+                        query_timeout=1.0, result_limit=50, query_workers=2,
+                        query_concurrency=2, max_query_length=30000, max_body_bytes=100000)
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    close_query_pool(app)
+    app.extensions["filmld.store"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def get(client, query: str, accept: str | None = None, **params):
+    headers = {"Accept": accept} if accept else {}
+    return client.get("/sparql", query_string={"query": query, **params}, headers=headers)
+
+
+def assert_error(response, status: int, *words: str) -> dict:
+    """filmld's one error shape, with a message that says what was wrong."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"]["status"] == status
+    for word in words:
+        assert word.lower() in body["error"]["message"].lower()
+    return body["error"]
+
+
+# -- protocol: the three ways in ---------------------------------------------------------------
+def test_get_query_answers_json_results(client):
+    response = get(client, CAST)
+    assert response.status_code == 200
+    assert response.mimetype == RESULTS_JSON
+    actors = [b["actor"]["value"] for b in response.get_json()["results"]["bindings"]]
+    assert BASE + "id/person/cher" in actors and len(actors) == 5
+
+
+def test_form_post_and_direct_post_answer_like_get(client):
+    by_get = get(client, CAST).get_json()
+    by_form = client.post("/sparql", data={"query": CAST}).get_json()
+    by_body = client.post("/sparql", data=CAST.encode(),
+                          content_type="application/sparql-query; charset=UTF-8").get_json()
+    assert by_get == by_form == by_body
+
+
+@pytest.mark.parametrize("request_args, what", [
+    ({"method": "GET", "query_string": "query=ASK%7B%7D&query=ASK%7B%7D"}, "2 query"),
+    ({"method": "POST", "data": {"default-graph-uri": "http://x/"}}, "no query"),
+    ({"method": "POST", "data": "ASK {}", "content_type": "application/sparql-query",
+      "query_string": "query=ASK%7B%7D"}, "must not have a query"),
+])
+def test_none_or_two_queries_is_400(client, request_args, what):
+    assert_error(client.open("/sparql", **request_args), 400, what)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/json", None])
+def test_other_post_media_types_are_415(client, content_type):
+    kwargs = {"content_type": content_type} if content_type else {}
+    response = client.post("/sparql", data=b"ASK {}", **kwargs)
+    assert_error(response, 415, "application/sparql-query")
+
+
+def test_non_utf8_charset_is_415_and_bad_bytes_400(client):
+    assert_error(client.post("/sparql", data="ASK {}".encode("utf-16"),
+                             content_type="application/sparql-query; charset=UTF-16"),
+                 415, "UTF-8")
+    assert_error(client.post("/sparql", data=b"ASK { \xff }",
+                             content_type="application/sparql-query"), 400, "UTF-8")
+
+
+def test_put_is_405(client):
+    assert client.put("/sparql", data={"query": "ASK {}"}).status_code == 405
+
+
+# -- negotiation ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("accept, media_type", [
+    (None, RESULTS_JSON),
+    ("*/*", RESULTS_JSON),
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/csv", "text/csv"),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+    ("application/json", RESULTS_JSON),
+    ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+    ("text/csv;q=1, application/sparql-results+xml;q=0.2", "text/csv"),
+    ("text/html", "text/html"),
+])
+def test_select_results_by_accept_with_q_values(client, accept, media_type):
+    response = get(client, CAST, accept)
+    assert response.status_code == 200
+    assert response.mimetype == media_type
+    assert "Accept" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("accept, media_type", [
+    (None, "text/turtle"),
+    ("application/ld+json", "application/ld+json"),
+    ("application/n-triples", "application/n-triples"),
+    ("application/rdf+xml", "application/rdf+xml"),
+    ("text/turtle;q=0.1, application/n-triples", "application/n-triples"),
+])
+def test_construct_and_describe_by_accept(client, accept, media_type):
+    for query in (f"CONSTRUCT {{ <{FILM}> ?p ?o }} WHERE {{ <{FILM}> ?p ?o }}",
+                  f"DESCRIBE <{FILM}>"):
+        response = get(client, query, accept)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.mimetype == media_type
+        fmt = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
+               "application/n-triples": ox.RdfFormat.N_TRIPLES,
+               "application/rdf+xml": ox.RdfFormat.RDF_XML}[media_type]
+        triples = list(ox.parse(response.get_data(), format=fmt))
+        assert any(t.subject == ox.NamedNode(FILM) for t in triples)
+
+
+@pytest.mark.parametrize("name, media_type", [
+    ("json", RESULTS_JSON), ("xml", "application/sparql-results+xml"), ("csv", "text/csv"),
+    ("tsv", "text/tab-separated-values"), ("text/csv", "text/csv")])
+def test_format_parameter_overrides_accept(client, name, media_type):
+    response = get(client, CAST, "application/sparql-results+json", format=name)
+    assert response.mimetype == media_type
+
+
+def test_nothing_acceptable_is_406(client):
+    assert_error(get(client, CAST, "image/png"), 406, "available")
+    assert_error(get(client, CAST, format="ttl"), 406, "available")
+    assert_error(get(client, f"DESCRIBE <{FILM}>", "text/csv"), 406)
+
+
+def test_ask_in_every_tabular_format(client):
+    query = f"ASK {{ <{FILM}> ?p ?o }}"
+    assert get(client, query).get_json() == {"head": {}, "boolean": True}
+    assert b"<boolean>true</boolean>" in get(client, query, format="xml").get_data()
+    assert get(client, query, format="csv").get_data().endswith(b"true\r\n")
+
+
+def test_csv_and_tsv_encode_terms_per_spec(client):
+    query = 'SELECT ?a ?b ?c { BIND("x, \\"y\\"" AS ?a) BIND("t"@en AS ?b) BIND(7 AS ?c) }'
+    csv = get(client, query, format="csv").get_data().decode()
+    assert csv == 'a,b,c\r\n"x, ""y""",t,7\r\n'
+    tsv = get(client, query, format="tsv").get_data().decode()
+    assert tsv == '?a\t?b\t?c\n"x, \\"y\\""\t"t"@en\t7\n'
+
+
+def test_json_and_xml_results_parse_with_pyoxigraph(client):
+    for name, fmt in (("json", ox.QueryResultsFormat.JSON), ("xml", ox.QueryResultsFormat.XML)):
+        data = get(client, CAST, format=name).get_data()
+        solutions = ox.parse_query_results(data, format=fmt)
+        assert len(list(solutions)) == 5
+
+
+# -- syntax errors -----------------------------------------------------------------------------
+def test_syntax_error_has_message_line_and_column(client):
+    error = assert_error(get(client, "SELECT * WHERE {\n  ?s ?p \n"), 400, "line 3")
+    assert error["title"] == "Syntax error"
+    assert (error["line"], error["column"]) == (3, 1)
+
+
+def test_syntax_error_in_html_for_browsers(client):
+    response = get(client, "ASK {", "text/html")
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert b"line 1" in response.get_data()
+
+
+# -- service description and page ----------------------------------------------------------------
+def test_service_description_in_rdf(client):
+    for accept, fmt in (("text/turtle", ox.RdfFormat.TURTLE),
+                        ("application/ld+json", ox.RdfFormat.JSON_LD), (None, ox.RdfFormat.TURTLE)):
+        response = client.get("/sparql", headers={"Accept": accept} if accept else {})
+        assert response.status_code == 200
+        triples = [q.triple for q in ox.parse(response.get_data(), format=fmt)]
+        sd = "http://www.w3.org/ns/sparql-service-description#"
+        endpoint = ox.NamedNode(BASE + "sparql")
+        assert ox.Triple(endpoint, ox.NamedNode(sd + "endpoint"), endpoint) in triples
+        assert ox.NamedNode(sd + "SPARQL11Query") in {t.object for t in triples}
+        assert ox.NamedNode(BASE + "graph/curated") in {t.object for t in triples}
+
+
+def test_query_page_for_browsers_works_offline(client):
+    response = client.get("/sparql", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "<textarea" in page
+    for title in ("The cast of the film", "Everything about Rocky", "The plot in order",
+                  "Characters and their relations"):
+        assert title in page
+    assert "https://cdn" not in page and "<script src=" not in page
+
+
+def test_every_example_query_runs_and_finds_something(client):
+    from filmld.web.sparql import EXAMPLES
+
+    for title, text in EXAMPLES:
+        response = get(client, text.format(base=BASE), "application/sparql-results+json, "
+                       "text/turtle;q=0.9")
+        assert response.status_code == 200, (title, response.get_data(as_text=True))
+        assert len(response.get_data()) > 100, title
+
+
+def test_page_shows_results_with_labels_links_and_downloads(client):
+    response = get(client, CAST, "text/html")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'href="{BASE}id/person/cher"' in page and ">Cher</a>" in page
+    for name in ("json", "xml", "csv", "tsv"):
+        assert f"format={name}" in page
+
+
+# -- safety: read-only ---------------------------------------------------------------------------
+UPDATES = ["INSERT DATA { <http://a> <http://b> <http://c> }", "CLEAR ALL", "DROP GRAPH <x>",
+           "LOAD <http://127.0.0.1:9/x>", "delete where { ?s ?p ?o }",
+           "PREFIX ex: <http://e/> WITH ex:g DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+           "ASK {} ; CLEAR ALL", "\\u0049NSERT DATA { <http://a> <http://b> <http://c> }"]
+
+
+@pytest.mark.parametrize("update", UPDATES)
+def test_updates_are_refused_by_every_content_type(client, update):
+    for response in (
+        client.post("/sparql", data={"update": update}),
+        client.post("/sparql", data={"query": update}),
+        client.post("/sparql", data=update, content_type="application/sparql-update"),
+        client.post("/sparql", data=update, content_type="application/sparql-query"),
+        client.get("/sparql", query_string={"update": update}),
+        client.get("/sparql", query_string={"query": update}),
+    ):
+        assert_error(response, 400, "read-only")
+
+
+def test_store_unchanged_after_update_attempts(app, client):
+    before = app.extensions["filmld.store"].version()
+    client.post("/sparql", data="CLEAR ALL", content_type="application/sparql-update")
+    assert app.extensions["filmld.store"].version() == before
+    assert get(client, CAST).status_code == 200
+
+
+# -- safety: no outbound traffic ---------------------------------------------------------------
+@pytest.mark.parametrize("query", [
+    "SELECT * { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "select * { service silent <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "PREFIX ex: <http://127.0.0.1:9/> SELECT * { SERVICE ex:sparql { ?s ?p ?o } }",
+    "SELECT * { \\u0053ERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "SELECT * { ?s ?p ?o SERVICE ?endpoint { ?s ?p ?o } }",
+    "SELECT * FROM <http://127.0.0.1:9/graph> { ?s ?p ?o }",
+    "PREFIX ex: <http://127.0.0.1:9/> SELECT * FROM NAMED ex:g { GRAPH ?g { ?s ?p ?o } }",
+    "BASE <http://127.0.0.1:9/> SELECT * FROM <g> { ?s ?p ?o }",
+    "PREFIX ex: <http://e/> SELECT * { ?s ex:a\\#b ?o SERVICE <http://127.0.0.1:9/> {} }",
+])
+def test_outbound_queries_are_refused(client, query):
+    assert_error(get(client, query), 400, "not")
+
+
+@pytest.mark.parametrize("query", [
+    "# SERVICE <http://127.0.0.1:9/>\nSELECT * { ?s ?p ?o } LIMIT 1",
+    "SELECT * { ?s ?p 'SERVICE <http://127.0.0.1:9/> { }' } LIMIT 1",
+    'SELECT * { ?s ?p """FROM <http://x/>\nLOAD""" } LIMIT 1',
+    "PREFIX service: <http://e/> SELECT * { ?s service:load ?o } LIMIT 1",
+    "SELECT ?service ?load { ?service ?load ?o } LIMIT 1",
+    "SELECT * { ?s ?p <http://example.org/SERVICE> } LIMIT 1",
+])
+def test_lookalikes_in_comments_strings_and_names_are_allowed(client, query):
+    assert get(client, query).status_code == 200
+
+
+def test_policy_agrees_with_rdflib_parser_on_service_and_from():
+    """The lexical policy against a real parse (rdflib's algebra) on tricky queries."""
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    def rdflib_says_outbound(text: str) -> bool:
+        tree = str(parseQuery(text))
+        return "ServiceGraphPattern" in tree or "datasetClause" in tree
+
+    queries = [
+        "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }",
+        "SELECT * { ?s ?p 'SERVICE <http://x/>' }",
+        "# SERVICE <http://x/>\nSELECT * { ?s ?p ?o }",
+        "SELECT * FROM <http://x/g> { ?s ?p ?o }",
+        "SELECT * { ?s <http://x/SERVICE> ?o }",
+        "PREFIX service: <http://x/> SELECT * { ?s service:from ?o }",
+        "SELECT * { OPTIONAL { SERVICE SILENT ?x { ?a ?b ?c } } }",
+    ]
+    for text in queries:
+        try:
+            shape = analyse(text)
+            ours = shape.has_dataset_clause
+        except Exception:
+            ours = True
+        assert ours == rdflib_says_outbound(text), text
+
+
+def test_graph_parameters_must_name_graphs_of_this_dataset(client):
+    curated = BASE + "graph/curated"
+    assert get(client, "ASK { ?s ?p ?o }", **{"default-graph-uri": curated}).get_json()[
+        "boolean"] is True
+    assert_error(get(client, "ASK { ?s ?p ?o }",
+                     **{"default-graph-uri": "http://127.0.0.1:9/g"}), 400, "not a graph")
+    assert_error(get(client, "ASK { ?s ?p ?o }",
+                     **{"named-graph-uri": "http://127.0.0.1:9/g"}), 400, "not a graph")
+    ok = get(client, f"SELECT * FROM <{curated}> {{ ?s ?p ?o }} LIMIT 1")
+    assert ok.status_code == 200
+
+
+def test_default_graph_is_the_union_unless_from_selects(client):
+    ontology = BASE + "graph/ontology"
+    query = f"ASK {{ <{FILM}> ?p ?o }}"
+    assert get(client, query).get_json()["boolean"] is True
+    assert get(client, query, **{"default-graph-uri": ontology}).get_json()["boolean"] is False
+    from_query = f"ASK FROM <{ontology}> {{ <{FILM}> ?p ?o }}"
+    assert get(client, from_query).get_json()["boolean"] is False
+
+
+# -- bounded size, time, memory, nesting ----------------------------------------------------------
+def test_result_cap_cuts_with_a_header(client):
+    response = get(client, "SELECT * { ?s ?p ?o }")
+    assert response.headers["X-Filmld-Result-Truncated"] == "true"
+    assert "50" in response.headers["X-Filmld-Result-Note"]
+    assert len(response.get_json()["results"]["bindings"]) == 50
+    small = get(client, CAST)
+    assert small.headers["X-Filmld-Result-Truncated"] == "false"
+    graph = get(client, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", format="nt")
+    assert graph.headers["X-Filmld-Result-Truncated"] == "true"
+    assert len(graph.get_data().strip().splitlines()) == 50
+
+
+def test_cut_result_has_a_visible_notice_in_html(client):
+    page = get(client, "SELECT * { ?s ?p ?o }", "text/html").get_data(as_text=True)
+    assert "The result was cut" in page
+
+
+def test_oversize_query_and_body_are_413(client):
+    long_query = "SELECT * { ?s ?p ?o } #" + "x" * 31000
+    assert_error(client.post("/sparql", data={"query": long_query}), 413, "30000")
+    assert_error(client.post("/sparql", data={"query": "ASK {} #" + "x" * 110000}), 413)
+    assert_error(client.post("/sparql", data=b"ASK {} #" + b"x" * 110000,
+                             content_type="application/sparql-query"), 413)
+
+
+def test_slow_query_is_stopped_at_the_time_limit(app, client):
+    started = time.monotonic()
+    error = assert_error(get(client, SLOW), 503, "time limit of 1 s")
+    assert time.monotonic() - started < 1.0 + 1.0
+    assert error["time_limit_seconds"] == 1.0
+    assert get(client, CAST).status_code == 200  # the pool healed
+
+
+def test_memory_bomb_is_a_clean_error(client):
+    bomb = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY RAND()"
+    response = get(client, bomb)
+    assert response.status_code in (500, 503)
+    assert response.get_json()["error"]["message"]
+    assert get(client, CAST).status_code == 200
+
+
+def test_deep_nesting_is_refused_before_parsing(client):
+    deep = "ASK { FILTER(" + "(" * 10000 + "1" + ")" * 10000 + ") }"
+    assert_error(client.post("/sparql", data={"query": deep}), 400, "nests")
+
+
+def test_parser_crash_in_a_worker_is_a_clean_error_and_the_pool_heals(app, client):
+    pool = query_pool(app)
+    before = set(pool.worker_pids())
+    crash = "ASK { FILTER(" + "+".join(["1"] * 10000) + " > 0) }"
+    response = client.post("/sparql", data={"query": crash})
+    error = assert_error(response, 500, "stopped")
+    assert "SIG" in error["message"]
+    assert get(client, CAST).status_code == 200
+    assert set(pool.worker_pids()) != before
+
+
+def test_concurrency_limit_refuses_excess_with_retry_after(tmp_path):
+    import threading
+
+    settings = Settings(store=str(tmp_path / "store"), query_timeout=1.0, query_workers=1,
+                        query_concurrency=1)
+    app = create_app(settings)
+    try:
+        client = app.test_client()
+        results: list[int] = []
+        threads = [threading.Thread(target=lambda: results.append(get(
+            app.test_client(), SLOW).status_code)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+            time.sleep(0.05)
+        for thread in threads:
+            thread.join()
+        refused = [code for code in results if code == 503]
+        assert len(results) == 3 and len(refused) == 3  # 2 timeouts, 1 refused at once
+        response = None
+        for _ in range(3):
+            threading.Thread(target=lambda: get(app.test_client(), SLOW)).start()
+        time.sleep(0.1)
+        response = get(client, CAST)
+        if response.status_code == 503:
+            assert response.headers["Retry-After"]
+        assert client.get("/id/film/mask-1985.ttl").status_code == 200
+    finally:
+        time.sleep(1.2)
+        close_query_pool(app)
+        app.extensions["filmld.store"].close()
+
+
+# -- CORS ---------------------------------------------------------------------------------------------
+def test_cors_on_get_post_and_preflight(client):
+    assert get(client, CAST).headers["Access-Control-Allow-Origin"] == "*"
+    assert client.post("/sparql", data={"query": CAST}).headers[
+        "Access-Control-Allow-Origin"] == "*"
+    preflight = client.options("/sparql", headers={
+        "Origin": "https://yasgui.triply.cc", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 204
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "content-type" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    assert "X-Filmld-Result-Truncated" in get(client, CAST).headers[
+        "Access-Control-Expose-Headers"]
+    assert get(client, "ASK {").headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_results_see_new_data_after_a_write(app, client):
+    store = app.extensions["filmld.store"]
+    graph = BASE + "graph/test-fresh"
+    subject = ox.NamedNode(BASE + "id/film/fresh")
+    store.add_graph(graph, [ox.Triple(subject, ox.NamedNode("https://schema.org/name"),
+                                      ox.Literal("Fresh"))])
+    try:
+        assert get(client, f"ASK {{ <{subject.value}> ?p ?o }}").get_json()["boolean"] is True
+    finally:
+        store.remove_graph(graph)
+    assert get(client, f"ASK {{ <{subject.value}> ?p ?o }}").get_json()["boolean"] is False
+
+
+def test_results_are_streamed_in_pieces(tmp_path):
+    """A large result arrives in several pieces; the worker holds at most about 1 MiB."""
+    settings = Settings(store=str(tmp_path / "store"), query_timeout=5.0,
+                        result_limit=1_000_000, query_workers=1)
+    app = create_app(settings)
+    try:
+        query = ("SELECT ?a ?b ?c { ?a ?x ?y . ?b ?z ?w . VALUES ?c { 1 2 3 4 5 6 7 8 } } "
+                 "LIMIT 60000")
+        response = app.test_client().get("/sparql?query=" + quote(query) + "&format=csv")
+        pieces = list(response.response)
+        assert len(pieces) > 3
+        assert sum(len(p) for p in pieces) > 2 << 20
+        assert max(len(p) for p in pieces) < 3 << 20
+        assert "X-Filmld-Result-Truncated" not in response.headers
+    finally:
+        close_query_pool(app)
+        app.extensions["filmld.store"].close()
+
+
+def test_json_results_are_valid_json_when_streamed(client):
+    body = get(client, "SELECT * { ?s ?p ?o }").get_data()
+    assert json.loads(body)["head"]["vars"]
