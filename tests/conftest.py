@@ -76,10 +76,11 @@ def start_server(tmp: Path, *, store: str | None = None, extra_args: tuple[str, 
     port = free_port()
     store = store or str(tmp / "store")
     log = tmp / f"server-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "filmld", "serve", "--port", str(port), "--store", store,
-         *extra_args],
-        env=filmld_env(**settings), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "filmld", "serve", "--port", str(port), "--store", store,
+             *extra_args],
+            env=filmld_env(**settings), stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

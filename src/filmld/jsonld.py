@@ -225,7 +225,12 @@ def document(triples: Iterable[ox.Triple], base: str, main: str | None = None, *
 
 
 def dumps(data: dict) -> bytes:
-    return json.dumps(data, ensure_ascii=False, indent=1).encode()
+    """The context on one line (it is the same in every document), the graph indented."""
+    if set(data) != {"@context", "@graph"}:
+        return json.dumps(data, ensure_ascii=False, indent=1).encode()
+    graph = json.dumps(data["@graph"], ensure_ascii=False, indent=1)
+    return (f'{{"@context": {json.dumps(data["@context"], ensure_ascii=False)},\n'
+            f'"@graph": {graph}}}\n').encode()
 
 
 def render(triples: list[ox.Triple], base: str, main: str | None = None) -> bytes:

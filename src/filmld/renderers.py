@@ -40,6 +40,10 @@ class Renderer:
     render: Callable[[Document], bytes]
 
 
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+# Datatypes Turtle writes without naming them (numbers, booleans, plain and language strings).
+_WRITTEN_BARE = {_XSD + "string", _XSD + "integer", _XSD + "decimal", _XSD + "double",
+                 _XSD + "boolean", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
 _LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 
 
@@ -50,7 +54,8 @@ def used_prefixes(triples: list[ox.Triple], base: str) -> dict[str, str]:
     seen: set[str] = set()
     for t in triples:
         terms = [t.subject, t.predicate, t.object]
-        if isinstance(t.object, ox.Literal) and t.object.datatype is not None:
+        if isinstance(t.object, ox.Literal) and t.object.datatype is not None and \
+                t.object.datatype.value not in _WRITTEN_BARE:
             terms.append(t.object.datatype)
         for term in terms:
             if not isinstance(term, ox.NamedNode) or term.value in seen:

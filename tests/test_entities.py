@@ -1,0 +1,445 @@
+"""Entity IRIs as linked-data clients see them: 303 negotiation, documents in five formats,
+paging, validators and 304s, CORS, HEAD/OPTIONS/405, and the render cache's faithfulness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+import requests
+from pyld import jsonld
+from rdflib.compare import isomorphic
+
+from filmld.config import Settings
+from filmld.loading import read_folder
+from filmld.errors import NotAcceptable
+from filmld.negotiation import FORMATS, choose_format
+from filmld.web import create_app
+
+BASE = "http://127.0.0.1:8000/"
+ROOT = Path(__file__).resolve().parents[1]
+FILM = f"{BASE}id/film/mask-1985"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+RDFLIB_FORMAT = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}
+
+
+def _entities() -> list[str]:
+    subjects = {t.subject.value for t in read_folder(ROOT / "data", BASE)
+                if isinstance(t.subject, ox.NamedNode)}
+    return sorted(s[len(BASE):] for s in subjects if s.startswith(f"{BASE}id/"))
+
+
+ENTITIES = _entities()
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory):
+    """One app for the read-only matrix (building one per case would dominate the run)."""
+    app = create_app(Settings(store=str(tmp_path_factory.mktemp("entities") / "store")))
+    yield app
+    app.extensions["filmld.store"].close()
+
+
+@pytest.fixture
+def reader(shared_app):
+    return shared_app.test_client()
+
+
+# -- negotiation as a pure function (Trifid's table of cases) -----------------------------
+@pytest.mark.parametrize("accept, explicit, expected", [
+    (None, None, "ttl"),
+    ("", None, "ttl"),
+    ("*/*", None, "ttl"),
+    (BROWSER, None, "html"),
+    ("text/html", None, "html"),
+    ("application/xhtml+xml", None, "html"),
+    ("application/ld+json", None, "jsonld"),
+    ("application/json", None, "jsonld"),
+    ("application/n-triples", None, "nt"),
+    ("application/rdf+xml", None, "rdf"),
+    ("text/turtle;q=0.5, application/ld+json", None, "jsonld"),
+    ("text/turtle;q=0.9, application/rdf+xml;q=0.95", None, "rdf"),
+    ("text/*", None, "ttl"),
+    ("application/*;q=0.9, text/html;q=0.1", None, "jsonld"),
+    ("text/html;q=0, */*", None, "ttl"),
+    (BROWSER, "ttl", "ttl"),
+    ("application/ld+json", "nt", "nt"),
+    (None, "turtle", "ttl"),
+    (None, "application/rdf+xml", "rdf"),
+])
+def test_choose_format_table(accept, explicit, expected):
+    assert choose_format(accept, explicit) == expected
+
+
+@pytest.mark.parametrize("accept, explicit", [
+    ("image/png", None), ("text/csv, application/pdf;q=0.5", None), (None, "docx"),
+    ("text/turtle;q=0", None)])
+def test_nothing_acceptable_is_406_listing_formats(accept, explicit):
+    with pytest.raises(NotAcceptable) as raised:
+        choose_format(accept, explicit)
+    assert raised.value.details["available"]
+
+
+def test_the_entity_list_is_not_empty():
+    """The matrix below is data-driven; it must not pass by collecting nothing."""
+    assert len(ENTITIES) > 40
+    assert "id/film/mask-1985" in ENTITIES and "id/person/cher" in ENTITIES
+
+
+ACCEPTS = [
+    (None, "ttl"), ("*/*", "ttl"), (BROWSER, "html"), ("text/turtle", "ttl"),
+    ("application/ld+json", "jsonld"), ("application/json", "jsonld"),
+    ("application/n-triples", "nt"), ("application/rdf+xml", "rdf"),
+    ("text/turtle;q=0.4, application/n-triples;q=0.8", "nt"),
+]
+
+
+def jsonld_graph(body: bytes | str | dict) -> rdflib.Graph:
+    """JSON-LD -> graph through pyld, an independent processor (rdflib 7.6's own JSON-LD
+    parser raises a DeprecationWarning, an error under this suite's settings)."""
+    data = json.loads(body) if isinstance(body, bytes | str) else body
+    nquads = jsonld.to_rdf(data, {"format": "application/n-quads"})
+    return rdflib.Graph().parse(data=nquads, format="nt")
+
+
+def _parse(body: bytes, fmt: str, iri: str) -> rdflib.Graph | str:
+    if fmt == "jsonld":
+        return jsonld_graph(body)
+    if fmt == "html":
+        import html5rdf
+
+        html5rdf.HTMLParser(strict=True).parse(body)  # raises on any HTML5 parse error
+        return body.decode()
+    return rdflib.Graph().parse(data=body, format=RDFLIB_FORMAT[fmt], publicID=iri)
+
+
+@pytest.mark.parametrize("path", ENTITIES)
+def test_every_entity_negotiates_every_format(reader, path):
+    iri = BASE + path
+    for accept, fmt in ACCEPTS:
+        headers = {"Accept": accept} if accept is not None else {}
+        thing = reader.get(f"/{path}", headers=headers)
+        assert thing.status_code == 303, (accept, thing.status)
+        assert thing.headers["Location"] == f"{iri}.{fmt}", accept
+        assert thing.headers["Vary"] == "Accept"
+    for fmt, spec in FORMATS.items():
+        document = reader.get(f"/{path}.{fmt}")
+        assert document.status_code == 200, fmt
+        assert document.headers["Content-Type"] == spec.content_type
+        if spec.charset:
+            assert "charset=utf-8" in document.headers["Content-Type"]
+        alternates = document.headers["Link"]
+        for other in FORMATS:
+            assert (f'<{iri}.{other}>; rel="alternate"' in alternates) == (other != fmt)
+        parsed = _parse(document.data, fmt, iri)
+        if isinstance(parsed, rdflib.Graph):
+            assert (rdflib.URIRef(iri), None, None) in parsed or \
+                (None, None, rdflib.URIRef(iri)) in parsed
+        else:
+            assert "<title>" in parsed and '<script type="application/ld+json">' in parsed
+
+
+@pytest.mark.parametrize("query, fmt", [("format=jsonld", "jsonld"), ("format=nt", "nt"),
+                                        ("format=html", "html"), ("format=turtle", "ttl")])
+def test_format_parameter_wins_over_accept(reader, query, fmt):
+    response = reader.get(f"/id/person/cher?{query}", headers={"Accept": "application/rdf+xml"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{BASE}id/person/cher.{fmt}"
+
+
+def test_suffix_wins_over_accept(reader):
+    response = reader.get("/id/person/cher.nt", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/n-triples; charset=utf-8"
+
+
+def test_406_lists_the_available_media_types(reader):
+    response = reader.get("/id/person/cher", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    body = response.get_json()
+    assert body["error"]["status"] == 406
+    assert "text/turtle" in body["error"]["available"]
+    assert "application/ld+json" in body["error"]["message"]
+    assert reader.get("/id/person/cher?format=docx").status_code == 406
+
+
+def test_unknown_iri_is_404_json_for_clients_and_html_for_browsers(reader):
+    as_json = reader.get("/id/person/nobody", headers={"Accept": "text/turtle"})
+    assert as_json.status_code == 404
+    assert as_json.get_json()["error"]["status"] == 404
+    assert reader.get("/id/person/nobody.ttl").status_code == 404
+    as_html = reader.get("/id/person/nobody", headers={"Accept": BROWSER})
+    assert as_html.status_code == 404
+    assert as_html.headers["Content-Type"].startswith("text/html")
+    assert "<h1>404" in as_html.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_other_methods_are_405_with_allow(reader, method):
+    response = reader.open("/id/person/cher", method=method)
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD",
+                                                                           "OPTIONS"}
+    assert response.get_json()["error"]["status"] == 405
+
+
+@pytest.mark.parametrize("path", ["/id/person/cher", "/id/person/cher.ttl",
+                                  "/id/film/mask-1985.html", "/", "/dataset.nt",
+                                  "/.well-known/void", "/context.jsonld", "/ontology/",
+                                  "/ontology.html", "/ontology/Character.jsonld"])
+def test_head_answers_like_get_without_a_body(reader, path):
+    get = reader.get(path)
+    head = reader.head(path)
+    assert head.status_code == get.status_code
+    assert head.data == b""
+    for name in ("Content-Type", "ETag", "Location", "Vary", "Link", "Cache-Control"):
+        assert head.headers.get(name) == get.headers.get(name), name
+
+
+def test_cors_on_reads_and_preflight(reader):
+    assert reader.get("/id/person/cher.jsonld").headers["Access-Control-Allow-Origin"] == "*"
+    assert reader.get("/id/person/cher").headers["Access-Control-Allow-Origin"] == "*"
+    preflight = reader.options("/id/person/cher.jsonld", headers={
+        "Origin": "https://example.org", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "If-None-Match"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "ETag" in reader.get("/id/person/cher.ttl").headers["Access-Control-Expose-Headers"]
+
+
+# -- validators and 304 -------------------------------------------------------------------
+def test_strong_etag_last_modified_and_max_age(reader):
+    response = reader.get("/id/person/cher.ttl")
+    etag = response.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert response.headers["Last-Modified"].endswith("GMT")
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+    other = reader.get("/id/person/cher.jsonld").headers["ETag"]
+    assert other != etag  # two representations never share a validator
+
+
+def test_if_none_match_and_if_modified_since_answer_304(reader):
+    first = reader.get("/id/film/mask-1985.ttl")
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    again = reader.get("/id/film/mask-1985.ttl", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag
+    assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
+    assert reader.get("/id/film/mask-1985.ttl",
+                      headers={"If-None-Match": '"other", ' + etag}).status_code == 304
+    assert reader.get("/id/film/mask-1985.ttl",
+                      headers={"If-None-Match": '"stale"'}).status_code == 200
+    assert reader.get("/id/film/mask-1985.ttl",
+                      headers={"If-Modified-Since": modified}).status_code == 304
+    assert reader.get("/id/film/mask-1985.ttl", headers={
+        "If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
+    # If-None-Match wins over If-Modified-Since (RFC 9110 section 13.2.2)
+    assert reader.get("/id/film/mask-1985.ttl", headers={
+        "If-None-Match": '"stale"', "If-Modified-Since": modified}).status_code == 200
+
+
+def test_dumps_revalidate_too(reader):
+    etag = reader.get("/dataset.nt").headers["ETag"]
+    assert reader.get("/dataset.nt", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_write_changes_etags_and_shows_new_facts_at_once(app):
+    client = app.test_client()
+    store = app.extensions["filmld.store"]
+    before = client.get("/id/person/cher.ttl")
+    assert b"Bonnie" not in before.data
+    store.add_graph(f"{BASE}graph/test-contribution", [ox.Triple(
+        ox.NamedNode(f"{BASE}id/person/cher"), ox.NamedNode("https://schema.org/alternateName"),
+        ox.Literal("Cherilyn Sarkisian (test Bonnie)", language="en"))])
+    after = client.get("/id/person/cher.ttl", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert b"Bonnie" in after.data
+
+
+def _snapshot(response) -> tuple:
+    return (response.status_code, sorted(response.headers.items()), response.data)
+
+
+@pytest.mark.parametrize("path, headers", [
+    ("/id/film/mask-1985.ttl", {}), ("/id/film/mask-1985.jsonld", {}),
+    ("/id/film/mask-1985.html", {}), ("/id/person/cher", {"Accept": BROWSER}),
+    ("/id/person/cher", {"Accept": "application/ld+json"}), ("/id/person/cher", {}),
+    ("/", {}), ("/.well-known/void", {"Accept": "application/n-triples"}),
+    ("/ontology/Character", {"Accept": BROWSER}), ("/context.jsonld", {}),
+])
+def test_cached_answers_are_identical_to_rendered_ones(app, path, headers):
+    client = app.test_client()
+    cache = app.wsgi_app
+    rendered = client.get(path, headers=headers)
+    hits = cache.hits
+    cached = client.get(path, headers=headers)
+    assert cache.hits == hits + 1, "the second answer should come from the render cache"
+    assert _snapshot(cached) == _snapshot(rendered)
+    if "ETag" in rendered.headers:
+        conditional = {**headers, "If-None-Match": rendered.headers["ETag"]}
+        cache.entries.clear()
+        uncached_304 = client.get(path, headers=conditional)
+        cached_304 = client.get(path, headers=conditional)
+        assert uncached_304.status_code == 304
+        assert _snapshot(cached_304) == _snapshot(uncached_304)
+    cache.entries.clear()
+    cache.hits = 0
+    head_rendered = client.head(path, headers=headers)
+    assert _snapshot(client.head(path, headers=headers)) == _snapshot(head_rendered)
+
+
+def test_negotiated_variants_are_cached_apart(reader):
+    for _ in range(2):
+        assert reader.get("/id/person/cher", headers={"Accept": BROWSER}).headers[
+            "Location"].endswith(".html")
+        assert reader.get("/id/person/cher", headers={"Accept": "text/turtle"}).headers[
+            "Location"].endswith(".ttl")
+
+
+# -- what a description holds -------------------------------------------------------------
+def _graph(client, path: str, fmt: str = "ttl") -> rdflib.Graph:
+    response = client.get(f"{path}.{fmt}")
+    assert response.status_code == 200
+    if fmt == "jsonld":
+        return jsonld_graph(response.data)
+    return rdflib.Graph().parse(data=response.data, format=RDFLIB_FORMAT[fmt])
+
+
+SCHEMA = rdflib.Namespace("https://schema.org/")
+
+
+def test_description_has_incoming_links_and_neighbour_names(reader):
+    cher = _graph(reader, "/id/person/cher")
+    role = rdflib.URIRef(f"{BASE}id/role/mask-1985-rusty-dennis")
+    assert (role, SCHEMA.actor, rdflib.URIRef(f"{BASE}id/person/cher")) in cher
+    character = rdflib.URIRef(f"{BASE}id/character/rusty-dennis")
+    assert (role, rdflib.URIRef(f"{BASE}ontology/character"), character) in cher
+    assert (character, SCHEMA.name, rdflib.Literal("Rusty Dennis", lang="en")) in cher
+    assert (rdflib.URIRef(FILM), SCHEMA.name, rdflib.Literal("Mask", lang="en")) in cher
+
+
+def test_blank_nodes_are_described_whole(app):
+    client = app.test_client()
+    store = app.extensions["filmld.store"]
+    b1, b2 = ox.BlankNode(), ox.BlankNode()
+    p = ox.NamedNode(f"{BASE}ontology/note")
+    store.add_graph(f"{BASE}graph/test-bnodes", [
+        ox.Triple(ox.NamedNode(f"{BASE}id/person/cher"), p, b1),
+        ox.Triple(b1, ox.NamedNode("https://schema.org/text"), ox.Literal("outer")),
+        ox.Triple(b1, p, b2),
+        ox.Triple(b2, ox.NamedNode("https://schema.org/text"), ox.Literal("inner")),
+    ])
+    for fmt in ("ttl", "jsonld"):
+        graph = _graph(client, "/id/person/cher", fmt)
+        texts = {str(o) for o in graph.objects(None, SCHEMA.text)}
+        assert {"outer", "inner"} <= texts, fmt
+    ttl = _graph(client, "/id/person/cher")
+    assert isomorphic(ttl, _graph(client, "/id/person/cher", "jsonld"))
+
+
+def test_turtle_declares_only_the_prefixes_it_uses(reader):
+    text = reader.get("/id/place/california.ttl").get_data(as_text=True)
+    declared = [line.split()[1] for line in text.splitlines() if line.startswith("@prefix")]
+    assert "schema:" in declared
+    assert "sh:" not in declared and "prov:" not in declared and "skos:" not in declared
+    for prefix in declared:
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("@prefix"))
+        assert prefix in body, prefix
+
+
+def test_large_descriptions_are_paged_never_truncated(tmp_path):
+    app = create_app(Settings(store=str(tmp_path / "store"), page_size=20))
+    client = app.test_client()
+    try:
+        whole_app = create_app(Settings(store=str(tmp_path / "store2")))
+        full = _graph(whole_app.test_client(), "/id/film/mask-1985", "nt")
+        whole_app.extensions["filmld.store"].close()
+        first = client.get("/id/film/mask-1985.ttl")
+        assert first.status_code == 200
+        assert f'<{FILM}.ttl?page=2>; rel="next"' in first.headers["Link"]
+        seen = rdflib.Graph()
+        page, pages = 1, 0
+        hydra = rdflib.Namespace("http://www.w3.org/ns/hydra/core#")
+        while page:
+            graph = rdflib.Graph().parse(
+                data=client.get(f"/id/film/mask-1985.nt?page={page}").data, format="nt")
+            meta = rdflib.URIRef(f"{FILM}?page={page}")
+            total = int(graph.value(meta, hydra.totalItems))
+            nxt = graph.value(meta, hydra.next)
+            seen += graph
+            pages += 1
+            page = int(str(nxt).rsplit("=", 1)[1]) if nxt is not None else 0
+        assert pages >= 3
+        own = {(s, p, o) for s, p, o in full
+               if s == rdflib.URIRef(FILM) or o == rdflib.URIRef(FILM)}
+        assert own <= set(seen), "every triple of the entity is on some page"
+        assert total == len([t for t in own if "?page=" not in str(t[0])])
+        assert client.get(f"/id/film/mask-1985.ttl?page={pages + 1}").status_code == 404
+        assert client.get("/id/film/mask-1985.ttl?page=zero").status_code == 400
+        assert client.get("/id/film/mask-1985?page=2").headers["Location"] == \
+            f"{FILM}.ttl?page=2"
+    finally:
+        app.extensions["filmld.store"].close()
+
+
+# -- JSON-LD ------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/id/film/mask-1985", "/id/person/cher",
+                                  "/id/character/rocky-dennis", "/id/summary/mask-1985-1",
+                                  "/ontology/Character"])
+def test_json_ld_is_the_same_graph_as_turtle(reader, path):
+    turtle = _graph(reader, path)
+    data = json.loads(reader.get(f"{path}.jsonld").data)
+    expanded = jsonld.expand(data)  # pyld: an independent JSON-LD processor
+    assert isomorphic(turtle, jsonld_graph(expanded))
+    assert isomorphic(turtle, jsonld_graph(data))
+
+
+def test_json_ld_reads_as_plain_json(reader):
+    data = json.loads(reader.get("/id/film/mask-1985.jsonld").data)
+    film = data["@graph"][0]
+    assert film["id"] == FILM and film["type"] == "Movie" and film["name"] == "Mask"
+    cast = {role["actor"]["name"]: role["character"]["name"] for role in film["actor"]}
+    assert cast["Cher"] == "Rusty Dennis"
+    assert cast["Eric Stoltz"] == "Rocky Dennis"
+    assert cast["Sam Elliott"] == "Gar"
+    context = json.loads(reader.get("/context.jsonld").data)["@context"]
+    assert data["@context"] == context
+    assert context["name"] == {"@id": "schema:name"}
+    assert context["actor"]["@id"] == "schema:actor"
+
+
+def test_no_response_points_at_another_host_for_our_entities(tmp_path):
+    app = create_app(Settings(store=str(tmp_path / "store"), base_url="https://films.example/"))
+    client = app.test_client()
+    try:
+        for path in ("/id/film/mask-1985.ttl", "/id/film/mask-1985.jsonld",
+                     "/id/film/mask-1985.html", "/", "/.well-known/void", "/context.jsonld",
+                     "/ontology.html"):
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert b"127.0.0.1" not in response.data, path
+            assert "127.0.0.1" not in str(response.headers), path
+        assert client.get("/id/film/mask-1985").headers["Location"] == \
+            "https://films.example/id/film/mask-1985.ttl"
+    finally:
+        app.extensions["filmld.store"].close()
+
+
+def test_real_client_dereferences_an_entity_over_http(live_server):
+    """rdflib follows the 303 with its own Accept header, against a real server process."""
+    iri = f"{live_server.url}id/person/cher"
+    graph = rdflib.Graph().parse(iri)
+    assert (rdflib.URIRef(iri), SCHEMA.name, rdflib.Literal("Cher", lang="en")) in graph
+    role = rdflib.URIRef(f"{live_server.url}id/role/mask-1985-rusty-dennis")
+    assert (role, SCHEMA.actor, rdflib.URIRef(iri)) in graph
+    film = jsonld_graph(requests.get(f"{live_server.url}id/film/mask-1985",
+                                     headers={"Accept": "application/ld+json"},
+                                     timeout=10).content)
+    assert (rdflib.URIRef(f"{live_server.url}id/film/mask-1985"), rdflib.RDF.type,
+            SCHEMA.Movie) in film
