@@ -1,0 +1,510 @@
+"""POST /contributions, POST /validate, GET and DELETE /contributions/<id>, through the
+Flask test client: one test per behaviour of issue 6."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from filmld.config import Settings
+from filmld.terms import to_rdflib_graph
+from filmld.web import create_app
+from tests.test_validation_neighbourhood import PREFIXES, one_film
+
+BASE = "http://127.0.0.1:8000/"
+ALICE = {"Authorization": "Bearer tok-alice"}
+BOB = {"Authorization": "Bearer tok-bob"}
+OPERATOR = {"Authorization": "Bearer tok-operator"}
+TURTLE = {"Content-Type": "text/turtle"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(store=str(tmp_path / "store"),
+                    tokens="alice:tok-alice,bob:tok-bob,operator:tok-operator",
+                    max_body_bytes=200_000, max_contribution_triples=500,
+                    contribution_rate=1000)
+
+
+@pytest.fixture
+def app(settings):
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["filmld.store"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def store(app):
+    return app.extensions["filmld.store"]
+
+
+def post(client, body: str | bytes, *, headers=None, path="/contributions", **extra):
+    data = (PREFIXES + body).encode() if isinstance(body, str) else body
+    return client.post(path, data=data, headers={**ALICE, **TURTLE, **(headers or {})},
+                       **extra)
+
+
+class Unchanged:
+    """Asserts that nothing was stored: same graphs, same version."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __enter__(self):
+        self.before = (self.store.version(), self.store.graph_names())
+        return self
+
+    def __exit__(self, *exc):
+        assert (self.store.version(), self.store.graph_names()) == self.before
+
+
+DATE = '<id/person/cher> schema:birthDate "1946-05-20"^^xsd:date .'
+SECOND_RELEASE = '<id/film/mask-1985> schema:datePublished "1986" .'
+
+
+# -- accepted ------------------------------------------------------------------------------
+
+def test_accepted_contribution_is_201_with_location_and_its_own_graph(client, store):
+    response = post(client, DATE)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert response.headers["Location"] == f"/contributions/{body['id']}"
+    assert body["contributor"] == "alice" and body["triples"] == 1
+    assert len(body["sha256"]) == 64
+    graph = f"{BASE}contributions/{body['id']}"
+    assert graph in store.graph_names()
+    assert [str(t.predicate) for t in store.graph_triples(graph)] == \
+        ["<https://schema.org/birthDate>"]
+
+
+def test_accepted_facts_show_at_once_on_the_entity_page_and_in_the_union(client, store):
+    before = store.version()
+    assert post(client, DATE).status_code == 201
+    assert store.version() != before
+    page = client.get("/id/person/cher.nt").get_data(as_text=True)
+    assert "1946-05-20" in page
+    assert store.ask(f"ASK {{ <{BASE}id/person/cher> <https://schema.org/birthDate> ?d }}")
+
+
+def test_provenance_says_who_when_hash_and_count_in_prov_o(client, store):
+    body = post(client, DATE).get_json()
+    turtle = client.get(f"/contributions/{body['id']}", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200
+    assert turtle.headers["Content-Type"].startswith("text/turtle")
+    graph = rdflib.Graph().parse(data=turtle.get_data(as_text=True), format="turtle")
+    prov = rdflib.Namespace("http://www.w3.org/ns/prov#")
+    entity = rdflib.URIRef(body["iri"])
+    assert graph.value(entity, prov.wasAttributedTo) == rdflib.URIRef(f"{BASE}contributors/alice")
+    assert graph.value(entity, prov.generatedAtTime).datatype == rdflib.XSD.dateTime
+    assert int(graph.value(entity, rdflib.URIRef("http://rdfs.org/ns/void#triples"))) == 1
+    checksum = graph.value(entity, rdflib.URIRef("http://spdx.org/rdf/terms#checksum"))
+    assert str(graph.value(checksum, rdflib.URIRef("http://spdx.org/rdf/terms#checksumValue"))) \
+        == body["sha256"]
+    assert (rdflib.URIRef(f"{BASE}id/person/cher"), None, None) in graph
+    # The provenance lives in its own graph, apart from the facts.
+    assert f"{BASE}graph/provenance" in store.graph_names()
+
+
+@pytest.mark.parametrize("accept, media", [
+    ("text/turtle", "text/turtle"),
+    ("application/ld+json", "application/ld+json"),
+    ("application/n-triples", "application/n-triples"),
+    ("text/html", "text/html"),
+])
+def test_contribution_is_negotiated(client, accept, media):
+    body = post(client, DATE).get_json()
+    response = client.get(body["location"], headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith(media)
+    assert response.headers["Vary"] == "Accept"
+    assert "birthDate" in response.get_data(as_text=True) or \
+        "1946-05-20" in response.get_data(as_text=True)
+
+
+def test_warnings_do_not_refuse_and_come_back_with_the_201(client):
+    response = post(client, one_film("new-film-2001", same_as=False))
+    assert response.status_code == 201, response.get_json()
+    report = response.get_json()["report"]
+    assert report["conforms"] and report["violations"] == 0 and report["warnings"] == 1
+    (group,) = report["focusNodes"]
+    assert group["label"] == "Film new-film-2001"
+    assert group["results"][0]["severity"] == "Warning"
+
+
+def test_blank_nodes_reached_from_our_resources_are_accepted_and_never_merged(client, store):
+    text = '<id/person/cher> rdfs:seeAlso _:b0 . _:b0 rdfs:comment "a note"@en .'
+    first, second = post(client, text).get_json(), post(client, text).get_json()
+    blank = [{t.object for t in store.graph_triples(body["iri"])
+              if isinstance(t.object, ox.BlankNode)} for body in (first, second)]
+    assert blank[0] and blank[1] and not blank[0] & blank[1]
+
+
+# -- refused ------------------------------------------------------------------------------
+
+def test_refused_contribution_is_422_with_a_json_summary_and_nothing_stored(client, store):
+    with Unchanged(store):
+        response = post(client, SECOND_RELEASE)
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["error"]["status"] == 422
+    report = body["report"]
+    assert report["conforms"] is False and report["violations"] == 1
+    (group,) = report["focusNodes"]
+    assert group["focusNode"] == f"{BASE}id/film/mask-1985" and group["label"] == "Mask (1985)"
+    (result,) = group["results"]
+    assert result["path_label"] == "release date"
+    assert "exactly one release date" in result["message"]
+
+
+def test_refusal_report_names_the_offending_value(client):
+    response = post(client, """<id/role/mask-1985-extra> a schema:PerformanceRole ;
+        rdfs:label "Nobody as Extra"@en ; schema:name "Nobody as Extra"@en ;
+        schema:actor <id/person/nobody> ; schema:characterName "Extra"@en ;
+        filmld:character <id/character/gar> .""")
+    assert response.status_code == 422
+    results = response.get_json()["report"]["focusNodes"][0]["results"]
+    assert results[0]["value"] == f"{BASE}id/person/nobody"
+    assert results[0]["path_label"] == "actor"
+
+
+@pytest.mark.parametrize("accept, media, check", [
+    ("text/turtle", "text/turtle", "sh:ValidationReport"),
+    ("application/ld+json", "application/ld+json", "ValidationReport"),
+    ("application/json", "application/json", '"focusNodes"'),
+    ("text/html", "text/html", "release date"),
+    (None, "application/json", '"focusNodes"'),
+])
+def test_refusal_report_is_negotiated(client, accept, media, check):
+    headers = {"Accept": accept} if accept else {}
+    response = post(client, SECOND_RELEASE, headers=headers)
+    assert response.status_code == 422
+    assert response.headers["Content-Type"].startswith(media)
+    text = response.get_data(as_text=True)
+    assert check in text
+    if media in ("text/turtle", "application/ld+json"):
+        fmt = ox.RdfFormat.TURTLE if "turtle" in media else ox.RdfFormat.JSON_LD
+        graph = to_rdflib_graph(q.triple for q in ox.parse(text.encode(), format=fmt))
+        assert (None, rdflib.SH.conforms, rdflib.Literal(False)) in graph
+        assert len(list(graph.subjects(rdflib.RDF.type, rdflib.SH.ValidationResult))) == 1
+
+
+def test_validate_is_a_dry_run_with_the_same_answers(client, store):
+    with Unchanged(store):
+        refused = post(client, SECOND_RELEASE, path="/validate")
+        fine = post(client, DATE, path="/validate")
+    assert refused.status_code == 422 and refused.get_json()["report"]["violations"] == 1
+    assert fine.status_code == 200 and fine.get_json()["report"]["conforms"] is True
+
+
+# -- security --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/contributions", "/validate"])
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", "Basic dG9rLWFsaWNl",
+                                           "Bearer ", "tok-alice"])
+def test_no_or_wrong_token_is_401_before_the_body_is_read(client, store, path, authorization):
+    headers = {"Content-Type": "application/rdf+xml"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    with Unchanged(store):
+        response = client.post(path, data=b"\xff not even utf-8 <<<", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_every_token_is_compared_in_constant_time(client, monkeypatch):
+    compared = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        compared.append(b)
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    post(client, DATE)
+    assert sorted(compared) == [b"tok-alice", b"tok-bob", b"tok-operator"]
+
+
+def test_tokens_file_is_an_alternative(tmp_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("# contributors\ncarol:tok-carol\n")
+    app = create_app(Settings(store=str(tmp_path / "s"), tokens_file=str(tokens)))
+    try:
+        response = app.test_client().post(
+            "/validate", data=(PREFIXES + DATE).encode(),
+            headers={"Authorization": "Bearer tok-carol", **TURTLE})
+        assert response.status_code == 200
+    finally:
+        app.extensions["filmld.store"].close()
+
+
+@pytest.mark.parametrize("subject", ["<http://dbpedia.org/resource/Cher>", "<ontology/actor>",
+                                     "<contributions/0123456789abcdef>", "<graph/curated>"])
+def test_subjects_outside_the_dataset_namespace_are_403(client, store, subject):
+    with Unchanged(store):
+        response = post(client, f'{subject} rdfs:label "mine"@en .')
+    assert response.status_code == 403
+    assert "only as objects" in response.get_json()["error"]["message"]
+
+
+def test_blank_node_subjects_not_reached_from_our_resources_are_403(client, store):
+    with Unchanged(store):
+        response = post(client, '_:x rdfs:label "floating"@en .')
+    assert response.status_code == 403
+
+
+def test_other_iris_are_fine_as_objects(client):
+    response = post(client, "<id/person/cher> rdfs:seeAlso <https://example.org/cher> .")
+    assert response.status_code == 201
+
+
+# -- limits -----------------------------------------------------------------------------------
+
+def test_body_over_the_size_limit_is_413(client, store):
+    with Unchanged(store):
+        response = post(client, "# " + "x" * 250_000 + "\n" + DATE)
+    assert response.status_code == 413
+
+
+def test_too_many_triples_is_413(client, store):
+    many = "".join(f'<id/person/cher> rdfs:comment "note {i}"@en .\n' for i in range(501))
+    with Unchanged(store):
+        response = post(client, many)
+    assert response.status_code == 413
+    assert "500 triples" in response.get_json()["error"]["message"]
+
+
+def test_rate_limit_per_token_is_429_with_retry_after(tmp_path):
+    app = create_app(Settings(store=str(tmp_path / "s"), tokens="alice:tok-alice,bob:tok-bob",
+                              contribution_rate=2))
+    client = app.test_client()
+    try:
+        codes = [post(client, DATE, path="/validate").status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        limited = post(client, DATE, path="/validate")
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+        assert post(client, DATE, path="/validate", headers=BOB).status_code == 200
+    finally:
+        app.extensions["filmld.store"].close()
+
+
+# -- malformed bodies -------------------------------------------------------------------------
+
+def test_syntax_error_is_400_with_line_and_column(client, store):
+    with Unchanged(store):
+        response = post(client, '<id/person/cher> rdfs:label "open .\n')
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["line"] == 5 and error["column"] is not None
+    assert "line 5" in error["message"]
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/rdf+xml",
+                                          "application/n-quads", "application/trig"])
+def test_unaccepted_content_type_is_415_with_the_list(client, store, content_type):
+    headers = {**ALICE}
+    if content_type:
+        headers["Content-Type"] = content_type
+    with Unchanged(store):
+        response = client.post("/contributions", data=b"<a> <b> <c> .", headers=headers)
+    assert response.status_code == 415
+    message = response.get_json()["error"]["message"]
+    assert "text/turtle" in message and "application/ld+json" in message
+    assert "application/n-triples" in message
+
+
+def test_rdf_xml_with_entities_is_refused_unparsed(client, store):
+    bomb = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">
+    <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><rdf:RDF
+    xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>"""
+    with Unchanged(store):
+        response = client.post("/contributions", data=bomb,
+                               headers={**ALICE, "Content-Type": "application/rdf+xml"})
+    assert response.status_code == 415
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n\t "])
+def test_empty_body_is_400(client, store, body):
+    with Unchanged(store):
+        response = client.post("/contributions", data=body, headers={**ALICE, **TURTLE})
+    assert response.status_code == 400
+    assert "empty" in response.get_json()["error"]["message"]
+
+
+def test_invalid_utf8_is_400_with_where(client, store):
+    with Unchanged(store):
+        response = client.post("/contributions", data=b'<id/person/cher>\n "\xff" .',
+                               headers={**ALICE, **TURTLE})
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert "UTF-8" in error["message"] and error["line"] == 2
+
+
+def jsonld(client, document) -> object:
+    data = document if isinstance(document, bytes) else json.dumps(document).encode()
+    return client.post("/contributions", data=data,
+                       headers={**ALICE, "Content-Type": "application/ld+json"})
+
+
+def test_jsonld_contribution_is_accepted(client):
+    response = jsonld(client, {
+        "@context": {"schema": "https://schema.org/"},
+        "@id": f"{BASE}id/person/cher",
+        "schema:birthDate": {"@value": "1946-05-20",
+                             "@type": "http://www.w3.org/2001/XMLSchema#date"}})
+    assert response.status_code == 201, response.get_json()
+
+
+@pytest.mark.parametrize("context", [
+    "https://schema.org/",
+    ["https://example.org/context.jsonld", {"name": "https://schema.org/name"}],
+    {"@import": "https://example.org/context.jsonld"},
+    {"knows": {"@id": "https://schema.org/knows", "@context": "https://example.org/c"}},
+])
+def test_jsonld_remote_context_is_400_and_never_fetched(client, store, context, monkeypatch):
+    import urllib.request
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a remote context was fetched")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    with Unchanged(store):
+        response = jsonld(client, {"@context": context, "@id": f"{BASE}id/person/cher",
+                                   "name": "Cher"})
+    assert response.status_code == 400
+    assert "remote" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("opening, closing, depth", [
+    ('"https://schema.org/knows": {', "}", 100),
+    ('"https://schema.org/knows": {', "}", 6000),
+    ("[", "]", 90_000),
+])
+def test_deeply_nested_jsonld_is_400_before_the_parser_sees_it(client, store, opening,
+                                                               closing, depth):
+    """pyoxigraph's JSON-LD parser segfaults at about 5,000 levels: this must not reach it."""
+    inner = '"@id": "http://x/y"' if closing == "}" else '"x"'
+    body = ('{"@id": "http://127.0.0.1:8000/id/person/cher", '
+            + ('"https://schema.org/knows": ' if opening == "[" else "")
+            + opening * depth + inner + closing * depth + "}").encode()
+    with Unchanged(store):
+        response = jsonld(client, body)
+    assert response.status_code == 400
+    assert "nested" in response.get_json()["error"]["message"]
+
+
+def test_jsonld_syntax_error_is_400_with_line_and_column(client):
+    response = jsonld(client, b'{"@id": "x",\n  "name": }')
+    assert response.status_code == 400
+    assert response.get_json()["error"]["line"] == 2
+
+
+def test_jsonld_named_graphs_are_400(client, store):
+    with Unchanged(store):
+        response = jsonld(client, {"@id": f"{BASE}id/person/cher",
+                                   "@graph": [{"@id": f"{BASE}id/person/cher",
+                                               "https://schema.org/name": "x"}]})
+    assert response.status_code == 400
+
+
+def test_ntriples_contribution_is_accepted(client):
+    response = client.post(
+        "/contributions",
+        data=f'<{BASE}id/person/cher> <https://schema.org/birthDate> '
+             '"1946-05-20"^^<http://www.w3.org/2001/XMLSchema#date> .\n'.encode(),
+        headers={**ALICE, "Content-Type": "application/n-triples"})
+    assert response.status_code == 201
+
+
+# -- listing and withdrawal ------------------------------------------------------------------
+
+def test_contributions_are_listed_newest_first_and_paged(app, client):
+    app.extensions["filmld.settings"]  # page size is min(page_size, 100)
+    ids = [post(client, f'<id/person/cher> rdfs:comment "note {i}"@en .').get_json()["id"]
+           for i in range(3)]
+    listing = client.get("/contributions").get_json()
+    assert [c["id"] for c in listing["contributions"]] == ids[::-1]
+    assert listing["next"] is None
+    assert client.get("/contributions?page=2").get_json()["contributions"] == []
+    html = client.get("/contributions", headers={"Accept": "text/html"})
+    assert html.headers["Content-Type"].startswith("text/html") and ids[0] in html.text
+
+
+def test_listing_pages_link_to_each_other(tmp_path):
+    app = create_app(Settings(store=str(tmp_path / "s"), tokens="alice:tok-alice", page_size=2))
+    client = app.test_client()
+    try:
+        for i in range(3):
+            assert post(client, f'<id/person/cher> rdfs:comment "n{i}"@en .').status_code == 201
+        first = client.get("/contributions").get_json()
+        assert len(first["contributions"]) == 2 and first["next"] == "/contributions?page=2"
+        second = client.get(first["next"]).get_json()
+        assert len(second["contributions"]) == 1 and second["previous"] == "/contributions?page=1"
+    finally:
+        app.extensions["filmld.store"].close()
+
+
+def test_contributor_withdraws_own_contribution_and_withdrawal_is_recorded(client, store):
+    body = post(client, DATE).get_json()
+    response = client.delete(body["location"], headers=ALICE)
+    assert response.status_code == 200
+    assert body["iri"] not in store.graph_names()
+    assert "1946-05-20" not in client.get("/id/person/cher.nt").get_data(as_text=True)
+    record = client.get(body["location"], headers={"Accept": "text/turtle"})
+    graph = rdflib.Graph().parse(data=record.get_data(as_text=True), format="turtle")
+    prov = rdflib.Namespace("http://www.w3.org/ns/prov#")
+    activity = graph.value(rdflib.URIRef(body["iri"]), prov.wasInvalidatedBy)
+    assert activity is not None
+    assert graph.value(activity, prov.wasAssociatedWith) == \
+        rdflib.URIRef(f"{BASE}contributors/alice")
+    assert client.get("/contributions").get_json()["contributions"][0]["withdrawnBy"] == "alice"
+    assert client.delete(body["location"], headers=ALICE).status_code == 410
+
+
+def test_others_cannot_withdraw_but_the_operator_can(client, store):
+    body = post(client, DATE).get_json()
+    with Unchanged(store):
+        assert client.delete(body["location"], headers=BOB).status_code == 403
+        assert client.delete(body["location"]).status_code == 401
+    assert client.delete(body["location"], headers=OPERATOR).status_code == 200
+    assert body["iri"] not in store.graph_names()
+
+
+def test_curated_triples_survive_withdrawing_a_contribution_that_repeated_them(client):
+    name = '<id/person/cher> schema:name "Cher"@en .'
+    body = post(client, name).get_json()
+    assert client.delete(body["location"], headers=OPERATOR).status_code == 200
+    assert '"Cher"@en' in client.get("/id/person/cher.nt").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/contributions/0123456789abcdef", "/contributions/..%2Fgraph",
+                                  "/contributions/curated"])
+def test_unknown_contributions_are_404_and_curated_data_cannot_be_deleted(client, path):
+    assert client.get(path).status_code == 404
+    assert client.delete(path, headers=OPERATOR).status_code == 404
+
+
+# -- logging -----------------------------------------------------------------------------------
+
+def test_every_state_change_is_logged_with_who_and_what(client, caplog):
+    caplog.set_level(logging.INFO, logger="filmld.contributions")
+    body = post(client, DATE).get_json()
+    post(client, SECOND_RELEASE)
+    client.delete(body["location"], headers=OPERATOR)
+    messages = [r.getMessage() for r in caplog.records if r.name == "filmld.contributions"]
+    assert any(f"accepted contribution {body['id']} by alice" in m for m in messages)
+    assert any("refused contribution by alice" in m for m in messages)
+    assert any(f"withdrew contribution {body['id']} of alice by operator" in m
+               for m in messages)
+    assert all(r.created for r in caplog.records)
