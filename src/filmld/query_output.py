@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-import pyoxigraph as ox
-
-from filmld.errors import SyntaxProblem
 from filmld.renderers import render_turtle
 from filmld.store import Store
 
@@ -52,16 +49,11 @@ def print_query(store: Store, sparql: str, fmt: str, out: TextIO) -> int:
 
 
 def _kind(sparql: str) -> str:
-    try:
-        parsed = ox.Store().query  # parsing alone: evaluate against an empty store
-        result = parsed(sparql)
-    except SyntaxError as error:
-        raise SyntaxProblem(str(error)) from None
-    if isinstance(result, ox.QueryBoolean):
-        return "ask"
-    if isinstance(result, ox.QueryTriples):
-        return "graph"
-    return "select"
+    """'select', 'ask' or 'graph', from the policy's reading of the query (never evaluated)."""
+    from filmld.sparql import analyse
+
+    kind = analyse(sparql, max_length=1_000_000).kind
+    return {"tabular": "select", "boolean": "ask"}.get(kind, kind)
 
 
 def _is_graph_query(sparql: str) -> bool:
