@@ -68,12 +68,14 @@ class PageModel:
     neighbours: list[tuple[Link, bool]] = field(default_factory=list)
 
 
-def labels(triples: list[ox.Triple]) -> dict[str, str]:
-    """IRI -> English label (rdfs:label first, then schema:name)."""
+def labels(triples: list[ox.Triple], *, short: bool = False) -> dict[str, str]:
+    """IRI -> English label (rdfs:label first, then schema:name; `short`: name first, for
+    tables where the context is already given, "Rusty Dennis" not "... (character in Mask)")."""
     found: dict[str, tuple[int, str]] = {}
+    first = SCHEMA_NAME if short else RDFS_LABEL
     for t in triples:
         if t.predicate.value in (RDFS_LABEL, SCHEMA_NAME) and isinstance(t.object, ox.Literal):
-            rank = (0 if t.predicate.value == RDFS_LABEL else 2) + \
+            rank = (0 if t.predicate.value == first else 2) + \
                 (0 if t.object.language in ("en", None) else 1)
             key = t.subject.value
             if key not in found or rank < found[key][0]:
@@ -187,7 +189,8 @@ def page_model(description: Description, store: Store, base: str = "") -> PageMo
                   if t.predicate.value == SCHEMA_ACTOR and t.object.value in role_types]
     played = [t.subject.value for t in description.incoming
               if t.predicate.value == SCHEMA_ACTOR and t.subject.value in role_types]
-    roles = _cast(triples, names, base, played)
+    short = labels(triples, short=True)
+    roles = _cast(triples, short, base, played)
     for member, role in zip(roles, played):
         films = [t.subject for t in triples
                  if t.object.value == role and t.predicate.value == SCHEMA_ACTOR]
@@ -196,17 +199,20 @@ def page_model(description: Description, store: Store, base: str = "") -> PageMo
                             key=lambda p: p.value)
     in_predicates = sorted({t.predicate for t in description.incoming},
                            key=lambda p: p.value)
-    sections = _ordered_sections(store, subject, out_predicates, names)
-    texts = [s for s in _ordered_sections(store, subject, in_predicates, names, reverse=True)
+    part_names = {**names, **{k: v for k, v in short.items()
+                              if k.startswith(base) and "/ontology/" not in k}}
+    sections = _ordered_sections(store, subject, out_predicates, part_names)
+    texts = [s for s in _ordered_sections(store, subject, in_predicates, part_names,
+                                          reverse=True)
              if any(p.text for p in s.parts)]
     neighbours: dict[str, tuple[Link, bool]] = {}
     for t in description.outgoing:
         if t.subject.value == subject and isinstance(t.object, ox.NamedNode) and \
                 t.predicate.value != RDF_TYPE and t.object.value.startswith(base):
-            neighbours.setdefault(t.object.value, (link(t.object, names, base), True))
+            neighbours.setdefault(t.object.value, (link(t.object, part_names, base), True))
     for t in description.incoming:
         if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(base):
-            neighbours.setdefault(t.subject.value, (link(t.subject, names, base), False))
+            neighbours.setdefault(t.subject.value, (link(t.subject, part_names, base), False))
     return PageModel(
         iri=subject,
         title=names.get(subject, _short(subject)),
@@ -214,7 +220,8 @@ def page_model(description: Description, store: Store, base: str = "") -> PageMo
         types=types,
         outgoing=_group(shown, lambda t: t.object, names, base),
         incoming=_group(description.incoming, lambda t: t.subject, names, base),
-        cast=_cast(triples, names, base, cast_roles),
+        cast=sorted(_cast(triples, short, base, cast_roles),
+                    key=lambda m: m.actor.text if m.actor else ""),
         roles=roles,
         sections=sections,
         texts=texts,

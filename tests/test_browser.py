@@ -1,0 +1,58 @@
+"""A real browser (Debian's headless Chromium, driven by Selenium through chromedriver)
+against a real server: titles, the cast table, following a link, and a screenshot."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOT_COPY = Path("/tmp/filmld-film.png")
+
+
+@pytest.fixture
+def browser(tmp_path):
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,4200"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def test_film_and_person_pages_in_a_real_browser(browser, live_server, tmp_path):
+    browser.get(f"{live_server.url}id/film/mask-1985")  # 303 -> .html (browser Accept)
+    assert browser.current_url == f"{live_server.url}id/film/mask-1985.html"
+    assert browser.title.startswith("Mask (1985)")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Mask (1985)"
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.cast tbody tr")
+    cast = {}
+    for row in rows:
+        actor, character = row.find_elements(By.TAG_NAME, "td")
+        cast[actor.text] = character.text.replace("(role)", "").strip()
+    assert cast["Cher"] == "Rusty Dennis"
+    assert cast["Eric Stoltz"] == "Rocky Dennis"
+    assert cast["Sam Elliott"] == "Gar"
+    plot = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "ol.plot li")]
+    assert plot[0].startswith("Opening") and plot[-1].startswith("Rocky dies in his sleep")
+    assert browser.find_element(By.CSS_SELECTOR, "figure.hood svg")
+    shot = tmp_path / "film.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    shutil.copyfile(shot, SCREENSHOT_COPY)
+
+    browser.find_element(By.LINK_TEXT, "Cher").click()  # follow a link in the cast table
+    assert browser.current_url == f"{live_server.url}id/person/cher.html"
+    assert browser.title.startswith("Cher")
+    roles = browser.find_elements(By.CSS_SELECTOR, "table.roles tbody tr")
+    assert any("Rusty Dennis" in row.text and "Mask" in row.text for row in roles)
+    browser.save_screenshot(str(tmp_path / "cher.png"))
