@@ -168,7 +168,7 @@ def syntax_error(text: str) -> dict:
     """pyoxigraph says `error at LINE:COLUMN: message`; keep the three parts apart."""
     import re
 
-    match = re.match(r"error at (\d+):(\d+): ?(.*)", text, re.S)
+    match = re.match(r"error at (\d+):(\d+): ?(.*)", text, re.DOTALL)
     if match is None:
         return {"kind": "syntax", "message": text}
     message = " ".join(match.group(3).split()) or "syntax error"

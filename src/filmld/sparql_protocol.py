@@ -15,8 +15,15 @@ from werkzeug.http import parse_accept_header
 
 from filmld.errors import BadRequest, NotAcceptable
 from filmld.formats import RDF_FORMATS, RdfFormat
-from filmld.sparql_results import (RESULT_FORMATS, ResultFormat, format_named, formats_for,
-                                   write_boolean, write_solutions, write_triples)
+from filmld.sparql_results import (
+    RESULT_FORMATS,
+    ResultFormat,
+    format_named,
+    formats_for,
+    write_boolean,
+    write_solutions,
+    write_triples,
+)
 
 HTML = "html"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -164,5 +171,11 @@ def relay_remote(stream, kind: str, fmt: ResultFormat, limit: int,
     return RemoteAnswer(fmt.content_type, body(), state)
 
 
-__all__ = ["HTML", "RESULT_FORMATS", "choose_result_format", "choose_description_format",
-           "service_description", "relay_remote"]
+__all__ = [
+    "HTML",
+    "RESULT_FORMATS",
+    "choose_description_format",
+    "choose_result_format",
+    "relay_remote",
+    "service_description",
+]

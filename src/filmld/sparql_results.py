@@ -161,8 +161,8 @@ def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable
             batch.clear()
 
     if fmt.name == "json":
-        emit(('{"head":{"vars":' + json.dumps(variables, ensure_ascii=False, separators=(",", ":"))
-              + '},"results":{"bindings":[').encode())
+        names = json.dumps(variables, ensure_ascii=False, separators=(",", ":"))
+        emit(('{"head":{"vars":' + names + '},"results":{"bindings":[').encode())
         separator = ""
         for row in rows:
             binding = {v: _json_term(t) for v, t in zip(variables, row) if t is not None}

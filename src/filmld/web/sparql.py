@@ -28,9 +28,14 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from filmld.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from filmld.namespaces import prefixes
 from filmld.query_pool import QueryPool, QueryRequest
-from filmld.sparql import (UpdateRefused, allowed_graphs, analyse, check_graphs)
-from filmld.sparql_protocol import (HTML, choose_description_format, choose_result_format,
-                                    relay_remote, service_description)
+from filmld.sparql import UpdateRefused, allowed_graphs, analyse, check_graphs
+from filmld.sparql_protocol import (
+    HTML,
+    choose_description_format,
+    choose_result_format,
+    relay_remote,
+    service_description,
+)
 from filmld.sparql_results import RESULT_FORMATS, formats_for
 from filmld.web.state import settings, store
 
