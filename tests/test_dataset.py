@@ -1,0 +1,172 @@
+"""Dataset-level documents: the home page, streamed dumps, VoID, the JSON-LD context and the
+ontology's namespace IRI and term pages."""
+
+from __future__ import annotations
+
+import json
+import types
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from filmld.config import Settings
+from filmld.dumps import dump
+from filmld.web import create_app
+from tests.test_entities import BROWSER, jsonld_graph
+
+BASE = "http://127.0.0.1:8000/"
+VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+SCHEMA = rdflib.Namespace("https://schema.org/")
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory):
+    app = create_app(Settings(store=str(tmp_path_factory.mktemp("dataset") / "store")))
+    yield app
+    app.extensions["filmld.store"].close()
+
+
+@pytest.fixture
+def reader(shared_app):
+    return shared_app.test_client()
+
+
+def _all_triples(app) -> rdflib.Graph:
+    from filmld.terms import to_rdflib_graph
+
+    store = app.extensions["filmld.store"]
+    return to_rdflib_graph(t for g in store.graph_names() for t in store.graph_triples(g))
+
+
+def test_home_page_links_the_film_and_main_entities(reader):
+    response = reader.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    for path in ("id/film/mask-1985", "id/person/cher", "id/person/eric-stoltz",
+                 "id/character/rocky-dennis", "id/place/azusa", "id/recording/katmandu",
+                 "dataset.ttl", ".well-known/void", "context.jsonld", "sparql"):
+        assert f'href="{BASE}{path}"' in page, path
+    assert "<h2>People</h2>" in page and "<h2>Characters</h2>" in page
+
+
+@pytest.mark.parametrize("suffix, rdflib_format", [("ttl", "turtle"), ("nt", "nt")])
+def test_dumps_hold_every_triple(shared_app, reader, suffix, rdflib_format):
+    response = reader.get(f"/dataset.{suffix}")
+    assert response.status_code == 200
+    assert "charset=utf-8" in response.headers["Content-Type"]
+    assert "Content-Length" not in response.headers  # streamed, not built in memory
+    graph = rdflib.Graph().parse(data=response.data, format=rdflib_format)
+    assert isomorphic(graph, _all_triples(shared_app))
+
+
+def test_json_ld_dump_holds_every_triple(shared_app, reader):
+    response = reader.get("/dataset.jsonld")
+    assert response.headers["Content-Type"] == "application/ld+json"
+    data = json.loads(response.data)
+    assert isomorphic(jsonld_graph(data), _all_triples(shared_app))
+
+
+def test_n_quads_dump_keeps_named_graphs(app):
+    store = app.extensions["filmld.store"]
+    graph = f"{BASE}graph/contribution-test"
+    store.add_graph(graph, [ox.Triple(ox.NamedNode(f"{BASE}id/person/cher"),
+                                      ox.NamedNode("https://schema.org/award"),
+                                      ox.Literal("Best Actress, Cannes 1985", language="en"))])
+    response = app.test_client().get("/dataset.nq")
+    assert response.headers["Content-Type"] == "application/n-quads; charset=utf-8"
+    quads = list(ox.parse(response.data, format=ox.RdfFormat.N_QUADS))
+    names = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+    assert {graph, f"{BASE}graph/curated", f"{BASE}graph/ontology"} <= names
+
+
+def test_dumps_are_generators(shared_app):
+    store = shared_app.extensions["filmld.store"]
+    for suffix in ("ttl", "nt", "nq", "jsonld"):
+        assert isinstance(dump(store, suffix, BASE), types.GeneratorType), suffix
+
+
+def test_unknown_dump_is_404(reader):
+    response = reader.get("/dataset.docx")
+    assert response.status_code == 404
+    assert "/dataset.ttl" in response.get_json()["error"]["message"]
+
+
+def test_void_describes_the_dataset(shared_app, reader):
+    response = reader.get("/.well-known/void")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/turtle; charset=utf-8"
+    assert response.headers["Vary"] == "Accept"
+    assert response.headers["Content-Location"] == f"{BASE}.well-known/void.ttl"
+    void = rdflib.Graph().parse(data=response.data, format="turtle")
+    dataset = rdflib.URIRef(f"{BASE}.well-known/void#dataset")
+    assert (dataset, rdflib.RDF.type, VOID.Dataset) in void
+    assert int(void.value(dataset, VOID.triples)) == len(_all_triples(shared_app))
+    assert int(void.value(dataset, VOID.entities)) > 40
+    assert (dataset, VOID.sparqlEndpoint, rdflib.URIRef(f"{BASE}sparql")) in void
+    for suffix in ("ttl", "nt", "jsonld", "nq"):
+        assert (dataset, VOID.dataDump, rdflib.URIRef(f"{BASE}dataset.{suffix}")) in void
+    assert void.value(dataset, DCT.license) is not None
+    movies = [p for p in void.objects(dataset, VOID.classPartition)
+              if void.value(p, VOID["class"]) == SCHEMA.Movie]
+    assert len(movies) == 1 and int(void.value(movies[0], VOID.entities)) == 1
+    actors = [p for p in void.objects(dataset, VOID.propertyPartition)
+              if void.value(p, VOID.property) == SCHEMA.actor]
+    assert len(actors) == 1 and int(void.value(actors[0], VOID.triples)) >= 5
+    as_jsonld = reader.get("/.well-known/void", headers={"Accept": "application/ld+json"})
+    assert as_jsonld.headers["Content-Location"] == f"{BASE}.well-known/void.jsonld"
+    assert isomorphic(jsonld_graph(as_jsonld.data), void)
+    assert reader.get("/.well-known/void", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_context_is_published_and_stable(reader):
+    response = reader.get("/context.jsonld")
+    assert response.headers["Content-Type"] == "application/ld+json"
+    context = json.loads(response.data)["@context"]
+    assert context["schema"] == "https://schema.org/"
+    assert context["filmld"] == f"{BASE}ontology/"
+    assert context["actor"] == {"@id": "schema:actor", "@type": "@id"}
+    assert context["character"] == {"@id": "filmld:character", "@type": "@id"}
+    assert context["Movie"] == "schema:Movie"
+    assert reader.get("/context.jsonld").data == response.data
+
+
+@pytest.mark.parametrize("accept, fmt", [(None, "ttl"), (BROWSER, "html"),
+                                         ("application/ld+json", "jsonld")])
+def test_ontology_iri_negotiates(reader, accept, fmt):
+    response = reader.get("/ontology/", headers={"Accept": accept} if accept else {})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{BASE}ontology.{fmt}"
+    assert response.headers["Vary"] == "Accept"
+    assert reader.get(f"/ontology.{fmt}").status_code == 200
+
+
+def test_ontology_page_documents_every_term(reader):
+    ontology = rdflib.Graph().parse(data=reader.get("/ontology.ttl").data, format="turtle")
+    terms = {str(s) for s in ontology.subjects(rdflib.RDFS.label, None)
+             if str(s).startswith(f"{BASE}ontology/") and str(s) != f"{BASE}ontology/"}
+    assert len(terms) > 20
+    page = reader.get("/ontology.html").get_data(as_text=True)
+    import html5rdf
+
+    html5rdf.HTMLParser(strict=True).parse(page)
+    for term in terms:
+        name = term.rsplit("/", 1)[1]
+        assert f'id="{name}"' in page, name
+        assert f'href="{term}"' in page, name
+    assert "Domain" in page and "Range" in page and "Subclass of" in page
+
+
+@pytest.mark.parametrize("term", ["Character", "character", "plotEvent"])
+def test_ontology_terms_dereference_like_entities(reader, term):
+    thing = reader.get(f"/ontology/{term}", headers={"Accept": BROWSER})
+    assert thing.status_code == 303
+    assert thing.headers["Location"] == f"{BASE}ontology/{term}.html"
+    page = reader.get(f"/ontology/{term}.html")
+    assert page.status_code == 200 and "<h1>" in page.get_data(as_text=True)
+    graph = rdflib.Graph().parse(data=reader.get(f"/ontology/{term}.ttl").data,
+                                 format="turtle")
+    assert (rdflib.URIRef(f"{BASE}ontology/{term}"), rdflib.RDFS.comment, None) in graph
+    assert reader.get("/ontology/NoSuchTerm.ttl").status_code == 404
