@@ -532,23 +532,31 @@ class RemoteStore(Store):
 
     # -- bulk loading -----------------------------------------------------------------
     def post_graph_data(self, graph: str, body: IO[bytes] | bytes,
-                        media_type: str = NTRIPLES.media_type) -> None:
-        """Append RDF to a graph through the Graph Store Protocol (POST, section 5.5),
-        streamed; the version is bumped afterwards. Without a Graph Store: UnsupportedError."""
+                        media_type: str = NTRIPLES.media_type, *, register: bool = True) -> None:
+        """Append RDF to a graph through the Graph Store Protocol (POST, section 5.5).
+        Each request is its own blank node scope. `register=False` leaves the registry and
+        version to one register_graphs() call at the end of a bulk load."""
         if not self.endpoints.graph_store:
             raise FilmldError("this SPARQL store offers no Graph Store Protocol endpoint")
         param = "graph-uri" if self.endpoints.dialect == "virtuoso" else "graph"
         self._request("POST", self.endpoints.graph_store, params={param: graph}, data=body,
                       headers={"Content-Type": media_type}, timeout=max(self.timeout, 600.0))
-        self.register_graph(graph)
+        if register:
+            self.register_graphs([graph])
 
-    def insert_triples(self, graph: str, triples: list[ox.Triple]) -> None:
+    def insert_triples(self, graph: str, triples: list[ox.Triple], *,
+                       register: bool = True) -> None:
         """Append triples to a graph in update requests of the server's batch size."""
-        self._write(graph, triples, drop=False)
+        if register:
+            self._write(graph, triples, drop=False)
+            return
+        for blank, batch in _connected_batches(triples, self.endpoints.batch_triples):
+            self._update(self._insert_op(graph, blank, batch), bump=False)
 
-    def register_graph(self, graph: str) -> None:
-        """Make a graph written by other means part of the dataset, with a new version."""
-        self._update(self._bump(graph, UNHASHED))
+    def register_graphs(self, graphs: Iterable[str]) -> None:
+        """Make graphs written by other means part of the dataset, with a new version."""
+        ops = [self._registry_ops(graph, UNHASHED) for graph in graphs]
+        self._update(" ;\n".join([self._bump(), *ops]))
 
     def clear(self) -> None:
         """Drop every graph, filmld's and others' (tests start each from an empty store)."""
