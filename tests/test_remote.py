@@ -211,6 +211,8 @@ def test_a_store_that_refuses_connections_is_a_503_with_retry_after():
     assert caught.value.status == 503
     assert caught.value.headers["Retry-After"] == "7"
     assert "unavailable" in caught.value.message and "127.0.0.1" in caught.value.message
+    # version() never raises: a token never seen before, so no cache keyed by it is stale.
+    assert store.version() != store.version()
 
 
 def test_a_store_that_never_answers_times_out_as_a_503():
@@ -225,7 +227,7 @@ def test_a_store_that_never_answers_times_out_as_a_503():
         store = RemoteStore(f"http://127.0.0.1:{port}/query", base=BASE, timeout=0.5)
         started = time.monotonic()
         with pytest.raises(StoreUnavailable, match="no answer within 0.5 s"):
-            store.version()
+            store.select("SELECT * WHERE { ?s ?p ?o }")
         assert time.monotonic() - started < 3
     finally:
         for conn in held:
@@ -311,3 +313,33 @@ def test_write_lock_is_reentrant_and_freed_after_an_error(remote: RemoteStore):
     other.lock_wait = 2
     with other.write_lock():
         pass
+
+
+# -- query_stream: /sparql on a remote store (store/base.py contract, issue 5) ---------------
+def test_query_stream_streams_json_and_n_triples_over_the_dataset(remote: RemoteStore):
+    remote.replace_graph(remote.graph_iri("curated"), SAMPLE[:3])
+    remote.add_graph(remote.graph_iri("other"), SAMPLE[3:])
+    with remote.query_stream("SELECT ?s WHERE { ?s ?p ?o }", kind="tabular") as answer:
+        rows = json.loads(answer.read())["results"]["bindings"]
+    assert len(rows) == 5
+    with remote.query_stream("ASK { ?s ?p ?o }", kind="boolean",
+                             default_graphs=[]) as answer:
+        assert json.loads(answer.read()) == {"head": {}, "boolean": False}
+    with remote.query_stream("CONSTRUCT WHERE { ?s ?p ?o }", kind="graph",
+                             default_graphs=[remote.graph_iri("curated")]) as answer:
+        assert len(list(ox.parse(answer, format=ox.RdfFormat.N_TRIPLES))) == 3
+    with remote.query_stream("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", kind="tabular",
+                             named_graphs=[remote.graph_iri("other")]) as answer:
+        graphs = {r["g"]["value"] for r in json.loads(answer.read())["results"]["bindings"]}
+    assert graphs == {remote.graph_iri("other")}
+
+
+def test_query_stream_errors_follow_the_contract(remote: RemoteStore):
+    from filmld.errors import SyntaxProblem
+
+    with pytest.raises(SyntaxProblem):
+        remote.query_stream("SELECT WHERE {", kind="tabular")
+    down = RemoteStore(f"http://127.0.0.1:{free_port()}/query", base=BASE)
+    with pytest.raises(StoreUnavailable):
+        down.query_stream("SELECT * WHERE { ?s ?p ?o }", kind="tabular", default_graphs=[],
+                          named_graphs=[])

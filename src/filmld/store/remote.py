@@ -23,6 +23,7 @@ What makes several web workers on one store behave like one (issue 7):
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import random
 import re
@@ -38,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pyoxigraph as ox
 import requests
 
-from filmld.errors import BadRequest, FilmldError, StoreUnavailable
+from filmld.errors import BadRequest, FilmldError, QueryTimeout, StoreUnavailable, SyntaxProblem
 from filmld.formats import NTRIPLES, RdfFormat, rdf_format
 from filmld.store.base import Row, Store
 
@@ -424,8 +425,15 @@ class RemoteStore(Store):
                 yield ox.serialize(chunk, format=fmt.oxigraph)
 
     def version(self) -> str:
-        """Read from the store at every call: another worker may have written just now."""
-        meta = self._read_meta()
+        """Read from the store at every call: another worker may have written just now.
+
+        While the store does not answer, a token never seen before: caches keyed by the
+        version (web/cache.py calls this before any view runs) then hold nothing stale,
+        and the view's own store call answers the 503."""
+        try:
+            meta = self._read_meta()
+        except StoreUnavailable:
+            return "unavailable-" + secrets.token_hex(8)
         if not meta.version:  # a store filmld never wrote to: start a series
             self._update(self._bump())
             meta = self._read_meta()
@@ -433,6 +441,37 @@ class RemoteStore(Store):
 
     def last_modified(self) -> float:
         return self._fresh_meta(self.registry_seconds).modified or time.time()
+
+    def query_stream(self, sparql: str, *, kind: str, default_graphs: list[str] | None = None,
+                     named_graphs: list[str] | None = None, timeout: float = 5.0) -> IO[bytes]:
+        """An untrusted /sparql query, sent as is, its answer streamed (base.py contract):
+        JSON results for 'tabular' and 'boolean', N-Triples for 'graph'."""
+        registered = None
+        if default_graphs is None or named_graphs is None:
+            registered = self._dataset_graphs()
+        defaults = registered if default_graphs is None else (
+            default_graphs or [self.graph_iri("none")])
+        named = registered if named_graphs is None else (named_graphs or [self.graph_iri("none")])
+        form = [("query", sparql), *(("default-graph-uri", g) for g in defaults),
+                *(("named-graph-uri", g) for g in named)]
+        accept = "application/n-triples" if kind == "graph" else RESULTS_JSON
+        deadline = time.monotonic() + timeout
+        try:
+            response = self._request("POST", self.endpoints.query, data=form, stream=True,
+                                     timeout=timeout, headers={"Accept": accept})
+        except StoreUnavailable as error:
+            if "no answer within" in error.message:
+                raise QueryTimeout(f"the query ran longer than {timeout:g} s") from None
+            raise
+        except BadRequest as error:
+            raise SyntaxProblem(error.message.removeprefix(
+                "the SPARQL store refused the request: ")) from None
+        response.raw.decode_content = True
+        if kind == "boolean" and self.endpoints.dialect == "virtuoso":
+            with response:
+                answer = boolean_from_json(response.content)
+            return io.BytesIO(json.dumps({"head": {}, "boolean": answer}).encode())
+        return _Deadline(response, deadline, timeout)
 
     # -- writing ----------------------------------------------------------------------
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
@@ -567,6 +606,41 @@ class RemoteStore(Store):
         if session is not None:
             session.close()
             self._local.session = None
+
+
+class _Deadline(io.RawIOBase):
+    """A streamed answer that raises QueryTimeout once the query's time is up."""
+
+    def __init__(self, response: requests.Response, deadline: float, limit: float) -> None:
+        self.response, self.deadline, self.limit = response, deadline, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if time.monotonic() > self.deadline:
+            self.close()
+            raise QueryTimeout(f"the query ran longer than {self.limit:g} s")
+        try:
+            data = self.response.raw.read(len(buffer))
+        except (requests.RequestException, OSError, urllib3_errors()) as error:
+            self.close()
+            if time.monotonic() > self.deadline - 0.05 or "timed out" in str(error):
+                raise QueryTimeout(f"the query ran longer than {self.limit:g} s") from None
+            raise StoreUnavailable(f"the SPARQL store stopped answering: {error}") from None
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.response.close()
+        super().close()
+
+
+def urllib3_errors() -> type[Exception]:
+    import urllib3.exceptions
+
+    return urllib3.exceptions.HTTPError
 
 
 def _rdf_format(response: requests.Response) -> ox.RdfFormat:
