@@ -1,17 +1,38 @@
-"""Running the WSGI app under granian: a Rust HTTP server, about 3x gunicorn's throughput here."""
+"""Running the WSGI app under granian: a Rust HTTP server, about 3x gunicorn's throughput here.
+
+Several worker processes need a remote store (issue 7): the web tier then keeps no state of
+its own that matters. The version token lives in the store, so a worker's render cache is
+never stale after another worker's write, and contributions serialise on the store's write
+lock. The curated graphs are written once, here, before the workers start; each worker then
+finds them unchanged (same content hash) and does not change the version.
+"""
 
 from __future__ import annotations
 
 from filmld.config import Settings
 
 
+def is_remote(settings: Settings) -> bool:
+    return settings.store.startswith(("http://", "https://"))
+
+
+def prepare_remote(settings: Settings) -> None:
+    """Write ontology/ and data/ to the remote store once; a store that does not answer
+    stops `filmld serve` here with its message (StoreUnavailable), not in every worker."""
+    from filmld.dataset import open_dataset
+
+    open_dataset(settings).close()
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
-    if workers > 1 and not settings.store.startswith(("http://", "https://")):
+    if workers > 1 and not is_remote(settings):
         raise ValueError("--workers above 1 needs a remote --store URL: the embedded store "
                          "belongs to one process")
+    if is_remote(settings):
+        prepare_remote(settings)
     Granian(
         "filmld.web.wsgi:application",
         address=host,
@@ -21,5 +42,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> int:
         blocking_threads=8,
         log_access=True,
         backlog=2048,
+        # A worker that failed to start (the store was down at that moment) is started again.
+        respawn_failed_workers=is_remote(settings),
     ).serve()
     return 0
