@@ -83,6 +83,7 @@ class Worker:
             start_new_session=True)
         self.checkpoint: str | None = None
         self.ready = False
+        self.buffer = bytearray()
 
     @property
     def pid(self) -> int:
@@ -98,21 +99,23 @@ class Worker:
             raise WorkerGone(self.process.poll()) from None
 
     def _read(self, size: int, deadline: float) -> bytes:
-        chunks, needed = [], size
+        """Exactly `size` bytes from the worker (buffered: a small answer is one read)."""
+        buffer = self.buffer
         fd = self.process.stdout.fileno()
-        while needed:
+        while len(buffer) < size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
             readable, _, _ = select.select([fd], [], [], remaining)
             if not readable:
                 raise TimeoutError
-            data = os.read(fd, min(needed, 1 << 20))
+            data = os.read(fd, max(size - len(buffer), 1 << 16))
             if not data:
                 raise WorkerGone(self.process.wait(timeout=5))
-            chunks.append(data)
-            needed -= len(data)
-        return b"".join(chunks)
+            buffer += data
+        out = bytes(buffer[:size])
+        del buffer[:size]
+        return out
 
     def receive(self, deadline: float) -> tuple[bytes, bytes]:
         kind, length = _FRAME.unpack(self._read(_FRAME.size, deadline))
@@ -221,7 +224,6 @@ class QueryPool:
             head = json.loads(body)
             stream = QueryStream(self, worker, head, deadline)
             worker = None
-            return stream
         except TimeoutError:
             self._discard(worker)
             worker = None
@@ -243,6 +245,14 @@ class QueryPool:
                 self._discard(worker)
             self._leave()
             raise
+        if head.get("complete"):
+            # the whole (small) answer is already in the pipe: take it, free the worker now
+            try:
+                stream.body = stream.read_all()
+            except (TimeoutError, WorkerGone):
+                raise QueryFailed("the query could not be evaluated: the process evaluating "
+                                  "it stopped while sending its answer") from None
+        return stream
 
     # -- slots -------------------------------------------------------------------------------
     def _enter(self) -> None:
@@ -356,8 +366,14 @@ class QueryStream:
         # the body may take longer than the evaluation: a slow reader holds the worker
         self.deadline = max(deadline, time.monotonic()) + 10 * pool.timeout
         self.done = False
+        self.body: bytes | None = None
+        """The whole body, when the worker finished before sending it (the usual case)."""
 
     def __iter__(self) -> Iterator[bytes]:
+        if self.done:  # already read whole (see `body`)
+            if self.body:
+                yield self.body
+            return
         try:
             while True:
                 kind, body = self.worker.receive(self.deadline)

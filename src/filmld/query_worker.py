@@ -100,8 +100,9 @@ class Output:
         elif self.started and self.size >= PIECE_BYTES:
             self._send_pieces()
 
-    def start(self, truncated: bool | None) -> None:
-        self.channel.send_json(b"H", {"media_type": self.media_type, "truncated": truncated})
+    def start(self, truncated: bool | None, complete: bool = False) -> None:
+        self.channel.send_json(b"H", {"media_type": self.media_type, "truncated": truncated,
+                                      "complete": complete})
         self.started = True
         self._send_pieces()
 
@@ -113,7 +114,7 @@ class Output:
 
     def finish(self, rows: int, truncated: bool) -> None:
         if not self.started:
-            self.start(truncated)
+            self.start(truncated, complete=True)
         self._send_pieces()
         self.channel.send_json(b"E", {"rows": rows, "truncated": truncated})
         self.channel.flush()

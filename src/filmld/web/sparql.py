@@ -210,6 +210,9 @@ def _run(operation: Operation, shape, fmt) -> Response:
         headers["X-Filmld-Result-Note"] = (f"result cut at {config.result_limit} rows or "
                                            "triples (the endpoint's result limit)")
 
+    if stream.body is not None:  # complete before the first byte: one plain response
+        return Response(stream.body, headers=headers, content_type=stream.media_type)
+
     def body():
         try:
             yield from stream
@@ -345,7 +348,7 @@ def _page_results(operation: Operation, shape) -> dict:
         stream = query_pool().run(QueryRequest(
             operation.query, fmt, limit, options["default_graphs"], options["named_graphs"],
             options["union"], config.base_url))
-        data = stream.read_all()
+        data = stream.body if stream.body is not None else stream.read_all()
         truncated = bool(stream.finished_truncated)
     else:
         answer = relay_remote(the_store.query_stream(
