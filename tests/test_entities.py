@@ -14,8 +14,8 @@ from pyld import jsonld
 from rdflib.compare import isomorphic
 
 from filmld.config import Settings
-from filmld.loading import read_folder
 from filmld.errors import NotAcceptable
+from filmld.loading import read_folder
 from filmld.negotiation import FORMATS, choose_format
 from filmld.web import create_app
 

@@ -21,10 +21,10 @@ def neighbourhood(title: str, neighbours: list[tuple[Link, bool]]) -> str:
     shown = neighbours[:MAX_NODES]
     cx, cy = WIDTH / 2, HEIGHT / 2
     rx, ry = WIDTH / 2 - 110, HEIGHT / 2 - 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-             f'role="img" aria-labelledby="hood-title" class="hood">',
-             f'<title id="hood-title">{escape(title)} and {len(shown)} linked resources'
-             '</title>']
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+              f'role="img" aria-labelledby="hood-title" class="hood">'),
+             (f'<title id="hood-title">{escape(title)} and {len(shown)} linked resources'
+              '</title>')]
     points = []
     for i, (node, outgoing) in enumerate(shown):
         angle = -math.pi / 2 + 2 * math.pi * i / max(len(shown), 1)

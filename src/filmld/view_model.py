@@ -7,8 +7,16 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from filmld.describe import (RDF_TYPE, RDFS_LABEL, ROLE_TYPES, SCHEMA, SCHEMA_NAME,
-                             Description, iri_ref, names_of)
+from filmld.describe import (
+    RDF_TYPE,
+    RDFS_LABEL,
+    ROLE_TYPES,
+    SCHEMA,
+    SCHEMA_NAME,
+    Description,
+    iri_ref,
+    names_of,
+)
 from filmld.store import Store
 
 SCHEMA_DESCRIPTION = SCHEMA + "description"

@@ -111,10 +111,10 @@ class RenderCache:
         return self._answer(environ, start_response, entry)
 
     def _answer(self, environ: dict, start_response: Callable, entry: Entry):
-        if entry.etag is not None or entry.last_modified is not None:
-            if not_modified(environ, entry.etag, entry.last_modified):
-                start_response("304 Not Modified", entry.not_modified_headers)
-                return []
+        if (entry.etag is not None or entry.last_modified is not None) and \
+                not_modified(environ, entry.etag, entry.last_modified):
+            start_response("304 Not Modified", entry.not_modified_headers)
+            return []
         start_response(entry.status, entry.headers)
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
 

@@ -16,8 +16,15 @@ from filmld.pages import alternates, render
 from filmld.renderers import RENDERERS, Document
 from filmld.view_model import home_model
 from filmld.void import void_iri, void_triples
-from filmld.web.http import (CACHE_MARK, PREFLIGHT_HEADERS, alternate_links, cacheable,
-                             link_header, preflight, see_other)
+from filmld.web.http import (
+    CACHE_MARK,
+    PREFLIGHT_HEADERS,
+    alternate_links,
+    cacheable,
+    link_header,
+    preflight,
+    see_other,
+)
 from filmld.web.resources import document_response, split_suffix, thing_response
 from filmld.web.state import settings, store
 

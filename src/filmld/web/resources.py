@@ -18,8 +18,14 @@ from filmld.describe import describe, is_described, page_metadata
 from filmld.errors import BadRequest, NotFound
 from filmld.negotiation import FORMATS, choose_format
 from filmld.renderers import RENDERERS, Document
-from filmld.web.http import (PREFLIGHT_HEADERS, alternate_links, cacheable, link_header,
-                             preflight, see_other)
+from filmld.web.http import (
+    PREFLIGHT_HEADERS,
+    alternate_links,
+    cacheable,
+    link_header,
+    preflight,
+    see_other,
+)
 from filmld.web.state import settings, store
 
 blueprint = Blueprint("resources", __name__)
