@@ -159,6 +159,7 @@ def test_suffix_wins_over_accept(reader):
 def test_406_lists_the_available_media_types(reader):
     response = reader.get("/id/person/cher", headers={"Accept": "image/png"})
     assert response.status_code == 406
+    assert response.headers["Vary"] == "Accept"
     body = response.get_json()
     assert body["error"]["status"] == 406
     assert "text/turtle" in body["error"]["available"]
@@ -443,3 +444,19 @@ def test_real_client_dereferences_an_entity_over_http(live_server):
                                      timeout=10).content)
     assert (rdflib.URIRef(f"{live_server.url}id/film/mask-1985"), rdflib.RDF.type,
             SCHEMA.Movie) in film
+
+
+def test_answering_makes_no_outbound_connection(app, monkeypatch):
+    """Every kind of read, rendered from scratch, with sockets that refuse to connect."""
+    import socket
+
+    def refuse(self, address):
+        raise AssertionError(f"outbound connection to {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    client = app.test_client()
+    for path in ("/", "/id/film/mask-1985.html", "/id/film/mask-1985.jsonld",
+                 "/id/person/cher.rdf", "/.well-known/void", "/dataset.jsonld",
+                 "/ontology.html", "/ontology/Character.ttl", "/context.jsonld"):
+        assert client.get(path).status_code == 200, path

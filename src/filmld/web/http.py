@@ -67,6 +67,9 @@ def see_other(location: str, links: list[tuple[str, str, str]]) -> Response:
 
 
 def preflight(response: Response) -> Response:
-    """CORS on every read of these blueprints, preflight (OPTIONS) answers included."""
+    """CORS on every read of these blueprints, preflight (OPTIONS) answers included; errors
+    say `Vary: Accept` because their body is a page for browsers and JSON otherwise."""
     response.headers.update(CORS_HEADERS)
+    if response.status_code >= 400 and "Vary" not in response.headers:
+        response.headers["Vary"] = "Accept"
     return response
