@@ -25,14 +25,14 @@ import rdflib
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate_films import generate  # noqa: E402
+from generate_films import generate
 
-from filmld.config import Settings  # noqa: E402
-from filmld.formats import TURTLE  # noqa: E402
-from filmld.loading import parse, read_folder  # noqa: E402
-from filmld.store.embedded import EmbeddedStore  # noqa: E402
-from filmld.terms import to_rdflib  # noqa: E402
-from filmld.validation import Validator  # noqa: E402
+from filmld.config import Settings
+from filmld.formats import TURTLE
+from filmld.loading import parse, read_folder
+from filmld.store.embedded import EmbeddedStore
+from filmld.terms import to_rdflib
+from filmld.validation import Validator
 
 BASE = "http://127.0.0.1:8000/"
 PREFIXES = """@prefix schema: <https://schema.org/> . @prefix filmld: <ontology/> .
@@ -55,14 +55,14 @@ def contribution(actors: list[str], roles: int = 5) -> list[ox.Triple]:
         role, character = f"<id/role/{slug}-c{i}>", f"<id/character/{slug}-c{i}>"
         lines += [
             f"{film} schema:actor {role} ; schema:character {character} .",
-            f'{role} a schema:PerformanceRole ; rdfs:label "Role {i}"@en ; '
+            (f'{role} a schema:PerformanceRole ; rdfs:label "Role {i}"@en ; '
             f'schema:name "Role {i}"@en ; schema:actor <{actors[i % len(actors)]}> ; '
-            f'schema:characterName "Character {i}"@en ; filmld:character {character} .',
-            f'{character} a filmld:Character ; rdfs:label "Character {i}"@en ; '
-            f'schema:name "Character {i}"@en ; schema:description "Someone."@en .']
-    lines += [f'<id/event/{slug}-opening> a schema:Event ; rdfs:label "Opening"@en ; '
+            f'schema:characterName "Character {i}"@en ; filmld:character {character} .'),
+            (f'{character} a filmld:Character ; rdfs:label "Character {i}"@en ; '
+            f'schema:name "Character {i}"@en ; schema:description "Someone."@en .')]
+    lines += [(f'<id/event/{slug}-opening> a schema:Event ; rdfs:label "Opening"@en ; '
               'schema:name "Opening"@en ; schema:position 1 ; schema:description "Begins."@en ; '
-              f"filmld:involvesCharacter <id/character/{slug}-c0> ."]
+              f"filmld:involvesCharacter <id/character/{slug}-c0> .")]
     text = PREFIXES + "\n".join(lines)
     return [q.triple for q in parse(text.encode(), TURTLE, base=BASE)]
 

@@ -194,7 +194,7 @@ def test_state_changes_reach_the_server_log(server):
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "filmld", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120, env=filmld_env())
+                          check=False, text=True, cwd=cwd, timeout=120, env=filmld_env())
 
 
 def test_cli_contribute_exit_codes(server, tmp_path):

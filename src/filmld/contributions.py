@@ -17,8 +17,15 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 
 from filmld.config import Settings
-from filmld.errors import (BadRequest, FilmldError, Forbidden, NotFound, PayloadTooLarge,
-                           SyntaxProblem, UnsupportedMediaType)
+from filmld.errors import (
+    BadRequest,
+    FilmldError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    SyntaxProblem,
+    UnsupportedMediaType,
+)
 from filmld.formats import JSONLD, NTRIPLES, TURTLE, RdfFormat
 from filmld.loading import parse
 from filmld.store import Store

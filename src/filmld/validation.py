@@ -81,8 +81,8 @@ class Report:
         """The report as plain lines, for the terminal."""
         if not self.results:
             return "Conforms: no violations, no warnings."
-        lines = [f"{'Conforms' if self.conforms else 'Does not conform'}: "
-                 f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s)."]
+        lines = [(f"{'Conforms' if self.conforms else 'Does not conform'}: "
+                 f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s).")]
         for focus, results in self.by_focus().items():
             lines.append(f"\n{results[0].focus_label} <{focus}>")
             for r in results:
