@@ -236,7 +236,7 @@ class RemoteSink(Sink):
     def lines(self, data: bytes, fmt: RdfFormat, name: str) -> None:
         if fmt.name == NTRIPLES.name and self.graph_store and b"_:" not in data:
             self._register(self.graph)
-            self.store.post_graph_data(self.graph, data, register=False)
+            self.store.post_graph_data(self.graph, data, register=False, bulk=True)
         else:
             super().lines(data, fmt, name)
 
@@ -260,7 +260,7 @@ class RemoteSink(Sink):
         self._register(graph)
         if self.graph_store:
             self.store.post_graph_data(graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
-                                       register=False)
+                                       register=False, bulk=True, trusted=True)
         else:
             self.store.insert_triples(graph, triples, register=False)
 
