@@ -41,9 +41,11 @@ def neighbourhood(title: str, neighbours: list[tuple[Link, bool]]) -> str:
         parts.append(
             f'<a href="{escape(node.href or "")}"><circle cx="{x:.0f}" cy="{y:.0f}" r="6" '
             f'fill="{fill}"/><text x="{x + dx:.0f}" y="{y + dy:.0f}" text-anchor="{anchor}" '
-            f'font-size="13" fill="#1f2933">{escape(_clip(node.text))}</text></a>')
+            f'font-size="13" fill="#1f2933" stroke="#fff" stroke-width="3" paint-order="stroke">'
+            f'{escape(_clip(node.text))}</text></a>')
     parts.append(f'<circle cx="{cx:.0f}" cy="{cy:.0f}" r="10" fill="#c62828"/>')
     parts.append(f'<text x="{cx:.0f}" y="{cy + 28:.0f}" text-anchor="middle" font-size="15" '
-                 f'font-weight="bold" fill="#1f2933">{escape(_clip(title, 30))}</text>')
+                 f'font-weight="bold" fill="#1f2933" stroke="#fff" stroke-width="4" '
+                 f'paint-order="stroke">{escape(_clip(title, 30))}</text>')
     parts.append("</svg>")
     return "".join(parts)

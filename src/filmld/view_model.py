@@ -92,7 +92,9 @@ def labels(triples: list[ox.Triple], *, short: bool = False) -> dict[str, str]:
 
 
 def _short(iri: str) -> str:
-    return iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or iri
+    """The last segment of an unnamed IRI, or the whole IRI when that says nothing ("4.0")."""
+    short = iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return short if any(c.isalpha() for c in short) else iri
 
 
 def link(term, names: dict[str, str], base: str = "") -> Link:
@@ -146,7 +148,10 @@ def _cast(triples: list[ox.Triple], names: dict[str, str], base: str,
 
 def _ordered_sections(store: Store, subject: str, predicates: list[ox.NamedNode],
                       names: dict[str, str], reverse: bool = False) -> list[OrderedSection]:
-    """Linked resources that carry schema:position, in order, with their name and text."""
+    """Linked resources that carry schema:position, in order, with their name and text.
+
+    Outgoing (`reverse` False): at least two parts (a plot, not one event), text from
+    schema:text or schema:description. Incoming: texts only (schema:text), e.g. summaries."""
     if not predicates:
         return []
     ref = iri_ref(subject)
@@ -167,11 +172,15 @@ def _ordered_sections(store: Store, subject: str, predicates: list[ox.NamedNode]
             position = int(row["pos"].value)
         except ValueError:
             position = None
-        text = row.get("text") or row.get("description")
+        text = row.get("text") if reverse else (row.get("text") or row.get("description"))
+        if reverse and text is None:
+            continue
         sections.setdefault(row["p"].value, []).append(OrderedPart(
             position, link(row["x"], names), text.value if text is not None else None))
     result = []
     for predicate, parts in sections.items():
+        if not reverse and len(parts) < 2:
+            continue
         parts.sort(key=lambda part: (part.position is None, part.position or 0,
                                      part.link.text))
         title = names.get(predicate, _short(predicate))
