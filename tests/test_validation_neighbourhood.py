@@ -261,3 +261,15 @@ def test_latency_stays_flat_as_the_store_grows(sized_stores, probe, validator):
 
     small, large = best_of(sized_stores[50]), best_of(sized_stores[1000])
     assert large < small * 2, (small, large)
+
+
+def test_restating_a_stored_type_does_not_walk_every_role_of_a_busy_actor(sized_stores):
+    from filmld.neighbourhood import touched
+
+    store = sized_stores[1000]
+    actor = f"<{BASE}id/person/{busiest_actors(store, 1)[0]}>"
+    shape_reach = Validator.from_settings(Settings()).reach
+    restated = touched(store, triples(f"{actor} a schema:Person ."), shape_reach)
+    assert len(restated) == 2  # the actor and schema:Person
+    retyped = touched(store, triples(f"{actor} a filmld:Character ."), shape_reach)
+    assert len(retyped) > 20  # a real change: every role that casts them is checked again

@@ -185,9 +185,17 @@ def touched(store: Store, triples: list[ox.Triple], shape_reach: Reach) -> set[N
         focus.add(t.subject)
         if isinstance(t.object, (ox.NamedNode, ox.BlankNode)):
             focus.add(t.object)
-            hops = shape_reach.affects_linkers(t.predicate.value, IN)
-            if hops:
-                back[t.object] = max(back.get(t.object, 0), hops)
+    # Triples already stored change nothing: restating `<person> a schema:Person` must not
+    # send us through every role of a busy actor.
+    news = [t for t in triples if shape_reach.affects_linkers(t.predicate.value, OUT)
+            or shape_reach.affects_linkers(t.predicate.value, IN)]
+    stored = already_stored(store, news)
+    for t in news:
+        if t in stored:
+            continue
+        hops = shape_reach.affects_linkers(t.predicate.value, IN)
+        if hops and isinstance(t.object, (ox.NamedNode, ox.BlankNode)):
+            back[t.object] = max(back.get(t.object, 0), hops)
         hops = shape_reach.affects_linkers(t.predicate.value, OUT)
         if hops:
             back[t.subject] = max(back.get(t.subject, 0), hops)
@@ -207,6 +215,19 @@ def touched(store: Store, triples: list[ox.Triple], shape_reach: Reach) -> set[N
             focus.add(linker)
         frontier = following
     return focus
+
+
+def already_stored(store: Store, triples: list[ox.Triple]) -> set[ox.Triple]:
+    """Which of the triples (without blank nodes) the store already holds, in one query."""
+    ground = [t for t in triples if not isinstance(t.subject, ox.BlankNode)
+              and not isinstance(t.object, ox.BlankNode)]
+    found: set[ox.Triple] = set()
+    for chunk in _chunks(ground, 200):
+        blocks = [f"{{ BIND({i} AS ?i) {t.subject} {t.predicate} {t.object} }}"
+                  for i, t in enumerate(chunk)]
+        rows = store.select("SELECT ?i WHERE { " + " UNION ".join(blocks) + " }")
+        found |= {chunk[int(r["i"].value)] for r in rows}
+    return found
 
 
 def pull(store: Store, focus: Iterable[Node], shape_reach: Reach,
