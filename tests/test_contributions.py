@@ -508,3 +508,25 @@ def test_every_state_change_is_logged_with_who_and_what(client, caplog):
     assert any(f"withdrew contribution {body['id']} of alice by operator" in m
                for m in messages)
     assert all(r.created for r in caplog.records)
+
+
+def test_withdrawing_what_other_data_builds_on_is_409_with_the_report(client, store):
+    """Alice adds a person, Bob casts them; withdrawing Alice's person would leave Bob's
+    role pointing at nobody."""
+    person = post(client, """<id/person/new-actor> a schema:Person ;
+        rdfs:label "New Actor"@en ; schema:name "New Actor"@en .""").get_json()
+    role = post(client, """<id/role/mask-1985-cameo> a schema:PerformanceRole ;
+        rdfs:label "New Actor as Cameo"@en ; schema:name "New Actor as Cameo"@en ;
+        schema:actor <id/person/new-actor> ; schema:characterName "Cameo"@en ;
+        filmld:character <id/character/gar> .""", headers=BOB)
+    assert role.status_code == 201, role.get_json()
+    with Unchanged(store):
+        refused = client.delete(person["location"], headers=OPERATOR)
+    assert refused.status_code == 409
+    body = refused.get_json()
+    assert body["error"]["status"] == 409
+    (group,) = body["report"]["focusNodes"]
+    assert group["focusNode"] == f"{BASE}id/role/mask-1985-cameo"
+    # Once the role is withdrawn, the person can go too.
+    assert client.delete(role.headers["Location"], headers=BOB).status_code == 200
+    assert client.delete(person["location"], headers=ALICE).status_code == 200

@@ -54,6 +54,16 @@ class Gone(FilmldError):
     status, title = 410, "Gone"
 
 
+class WithdrawalRefused(FilmldError):
+    """Withdrawing would make the remaining data invalid; carries the SHACL report."""
+
+    status, title = 409, "Conflict"
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 # -- reading a body --------------------------------------------------------------------
 
 def body_format(content_type: str | None) -> RdfFormat:
@@ -309,6 +319,14 @@ class Contributions:
             if not contributor.is_operator and contributor.name != record.contributor:
                 raise Forbidden(f"only {record.contributor} or the operator may withdraw "
                                 f"contribution {contribution_id}")
+            report = self.validator.validate_removal(self.store, record.iri)
+            if not report.conforms:
+                log.info("refused withdrawal of contribution %s by %s: %d violation(s)",
+                         contribution_id, contributor.name, len(report.violations))
+                raise WithdrawalRefused(
+                    f"withdrawing contribution {contribution_id} would leave "
+                    f"{len(report.violations)} violation(s) of the shapes (other data builds "
+                    "on it); withdraw or fix that data first", report)
             when = _now()
             c, activity = _n(record.iri), _n(record.iri + "#withdrawal")
             agent = _n(self.agent(contributor.name))

@@ -172,8 +172,9 @@ class Neighbourhood:
     triples: list[ox.Triple]
 
 
-def touched(store: Store, triples: list[ox.Triple], shape_reach: Reach) -> set[Node]:
-    """The nodes whose validity a contribution can change.
+def touched(store: Store, triples: list[ox.Triple], shape_reach: Reach, *,
+            removed: bool = False) -> set[Node]:
+    """The nodes whose validity a contribution (or, `removed`, a withdrawal) can change.
 
     The subjects and objects of its triples, and, where the shapes look at a node from
     further away (a sh:class check reads the rdf:type of the node a property points to),
@@ -189,7 +190,7 @@ def touched(store: Store, triples: list[ox.Triple], shape_reach: Reach) -> set[N
     # send us through every role of a busy actor.
     news = [t for t in triples if shape_reach.affects_linkers(t.predicate.value, OUT)
             or shape_reach.affects_linkers(t.predicate.value, IN)]
-    stored = already_stored(store, news)
+    stored = set() if removed else already_stored(store, news)
     for t in news:
         if t in stored:
             continue
@@ -228,6 +229,19 @@ def already_stored(store: Store, triples: list[ox.Triple]) -> set[ox.Triple]:
         rows = store.select("SELECT ?i WHERE { " + " UNION ".join(blocks) + " }")
         found |= {chunk[int(r["i"].value)] for r in rows}
     return found
+
+
+def only_in(store: Store, graph: str, triples: list[ox.Triple]) -> list[ox.Triple]:
+    """The triples of `graph` that no other graph holds (what dropping it takes away)."""
+    ground = [t for t in triples if not isinstance(t.subject, ox.BlankNode)
+              and not isinstance(t.object, ox.BlankNode)]
+    elsewhere: set[ox.Triple] = set()
+    for chunk in _chunks(ground, 200):
+        blocks = [f"{{ BIND({i} AS ?i) GRAPH ?g {{ {t.subject} {t.predicate} {t.object} }} "
+                  f"FILTER(?g != <{graph}>) }}" for i, t in enumerate(chunk)]
+        rows = store.select("SELECT DISTINCT ?i WHERE { " + " UNION ".join(blocks) + " }")
+        elsewhere |= {chunk[int(r["i"].value)] for r in rows}
+    return [t for t in triples if t not in elsewhere]
 
 
 def pull(store: Store, focus: Iterable[Node], shape_reach: Reach,

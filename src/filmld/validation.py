@@ -12,7 +12,7 @@ import rdflib
 from rdflib.namespace import RDFS, SH
 
 from filmld.config import Settings
-from filmld.neighbourhood import pull, reach, to_graph, touched
+from filmld.neighbourhood import only_in, pull, reach, to_graph, touched
 from filmld.store import Store
 from filmld.terms import to_rdflib
 
@@ -255,6 +255,30 @@ class Validator:
         existing = {result_key(old, r) for r in old.subjects(rdflib.RDF.type,
                                                              SH.ValidationResult)}
         return report_from(results, conforms, [graph], shapes=self.shapes,
+                           keep=keep_nodes.__contains__, ignore=existing)
+
+
+    def validate_removal(self, store: Store, graph: str) -> Report:
+        """Would the store still conform without the named graph? (Withdrawing a
+        contribution others build on, such as the person their roles cast, must not leave
+        the store invalid.) Same neighbourhood method as `validate_change`."""
+        gone = only_in(store, graph, store.graph_triples(graph))
+        if not gone:
+            return Report(conforms=True, graph=_report_graph(rdflib.Graph(), [], True))
+        focus = touched(store, gone, self.reach, removed=True)
+        stored = pull(store, focus, self.reach)
+        keep_nodes = {to_rdflib(n) for n in focus}
+        removed = set(gone)
+        after = to_graph([t for t in stored if t not in removed], self._graph())
+        conforms, results = self._run(after)
+        report = report_from(results, conforms, [after], shapes=self.shapes,
+                             keep=keep_nodes.__contains__)
+        if report.conforms:
+            return report
+        _, old = self._run(to_graph(stored, self._graph()))
+        existing = {result_key(old, r) for r in old.subjects(rdflib.RDF.type,
+                                                             SH.ValidationResult)}
+        return report_from(results, conforms, [after], shapes=self.shapes,
                            keep=keep_nodes.__contains__, ignore=existing)
 
 

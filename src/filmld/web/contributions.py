@@ -17,7 +17,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from filmld.config import Settings
-from filmld.contributions import Contributions, Outcome, read_contribution
+from filmld.contributions import Contributions, Outcome, WithdrawalRefused, read_contribution
 from filmld.errors import PayloadTooLarge, Unprocessable, error_body
 from filmld.namespaces import prefixes
 from filmld.negotiation import choose_format
@@ -146,7 +146,10 @@ def one(contribution_id: str) -> Response:
 @blueprint.delete("/contributions/<contribution_id>")
 def withdraw(contribution_id: str) -> Response:
     contributor = service().tokens.authenticate(request.headers.get("Authorization"))
-    record = service().contributions.withdraw(contributor, contribution_id)
+    try:
+        record = service().contributions.withdraw(contributor, contribution_id)
+    except WithdrawalRefused as refused:
+        return report_response(refused.report, 409, refused.message)
     return jsonify({"withdrawn": record.as_dict()})
 
 
@@ -180,14 +183,14 @@ def _best(offered: list[str]) -> str:
     return best or offered[0]
 
 
-def report_response(report: Report, status: int) -> Response:
+def report_response(report: Report, status: int, message: str | None = None) -> Response:
     """A SHACL report as JSON (summary), Turtle or JSON-LD (the sh:ValidationReport
-    graph) or HTML; a 422 carries the one error shape too."""
+    graph) or HTML; a refusal (422, 409) carries the one error shape too."""
     media = _best(REPORT_TYPES)
-    if status == 422:
+    if message is None and status == 422:
         message = (f"the contribution was refused: {len(report.violations)} violation(s) "
-                   f"of the shapes; nothing was stored")
-    else:
+                   "of the shapes; nothing was stored")
+    elif message is None:
         message = "the contribution would be accepted" + (
             f", with {len(report.warnings)} warning(s)" if report.warnings else "")
     if media == "text/turtle":
@@ -199,8 +202,11 @@ def report_response(report: Report, status: int) -> Response:
         content_type = "text/html; charset=utf-8"
     else:
         payload = {"report": report.summary()}
-        if status == 422:
-            payload = {**error_body(Unprocessable(message)).as_dict(), **payload}
+        if status >= 400:
+            error = Unprocessable(message)
+            if status == 409:
+                error = WithdrawalRefused(message, report)
+            payload = {**error_body(error).as_dict(), **payload}
         else:
             payload = {"message": message, **payload}
         response = jsonify(payload)
