@@ -153,6 +153,7 @@ class Checkpoints:
         self.version: str | None = None
         self.current: str | None = None
         self.serial = 0
+        self.stale = False
         self.lock = threading.Lock()
 
     def path(self) -> str:
@@ -165,11 +166,15 @@ class Checkpoints:
                 target = self.root / f"v{self.serial}"
                 self.store.checkpoint(target)
                 self.version, self.current = version, str(target)
+                self.stale = True
         return self.current
 
     def sweep(self, in_use: set[str]) -> None:
         """Remove checkpoints no worker has open any more."""
+        if not self.stale:
+            return
         keep = in_use | {self.current}
+        self.stale = len(in_use - {self.current}) > 0
         for child in self.root.iterdir():
             if str(child) not in keep:
                 shutil.rmtree(child, ignore_errors=True)
