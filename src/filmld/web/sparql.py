@@ -282,10 +282,13 @@ SELECT ?film ?actor ?character WHERE {{
 }}
 ORDER BY ?film ?actor"""),
     ("Everything about Rocky", """PREFIX character: <{base}id/character/>
-# Every statement whose subject is the character Rocky Dennis.
-SELECT ?property ?value WHERE {{
-  character:rocky-dennis ?property ?value .
-}}"""),
+PREFIX person: <{base}id/person/>
+# Rocky the character (in the film) and Rocky the real person are two resources.
+SELECT ?rocky ?property ?value WHERE {{
+  VALUES ?rocky {{ character:rocky-dennis person:rocky-dennis }}
+  ?rocky ?property ?value .
+}}
+ORDER BY ?rocky ?property"""),
     ("The plot in order", """PREFIX schema: <https://schema.org/>
 PREFIX filmld: <{base}ontology/>
 # Plot events carry their position in the story.
@@ -303,11 +306,9 @@ SELECT ?character ?relation ?other WHERE {{
   ?other a filmld:Character .
 }}
 ORDER BY ?character ?relation"""),
-    ("Who plays whom (as a graph)", """PREFIX schema: <https://schema.org/>
-PREFIX filmld: <{base}ontology/>
-CONSTRUCT {{ ?actor filmld:plays ?character }} WHERE {{
-  ?role schema:actor ?actor ; filmld:character ?character .
-}}"""),
+    ("The film as a graph", """PREFIX film: <{base}id/film/>
+# DESCRIBE and CONSTRUCT answer RDF: Turtle, JSON-LD, N-Triples or RDF/XML.
+DESCRIBE film:mask-1985"""),
 ]
 HTML_ROWS = 1000
 """Most rows the HTML page shows (the download links give the whole capped result)."""
