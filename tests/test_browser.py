@@ -56,3 +56,14 @@ def test_film_and_person_pages_in_a_real_browser(browser, live_server, tmp_path)
     roles = browser.find_elements(By.CSS_SELECTOR, "table.roles tbody tr")
     assert any("Rusty Dennis" in row.text and "Mask" in row.text for row in roles)
     browser.save_screenshot(str(tmp_path / "cher.png"))
+
+
+def test_film_page_fits_a_phone_screen(browser, live_server, tmp_path):
+    browser.set_window_size(390, 844)
+    browser.get(f"{live_server.url}id/film/mask-1985.html")
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
+    assert browser.find_element(By.CSS_SELECTOR, "table.cast").is_displayed()
+    browser.save_screenshot(str(tmp_path / "film-phone.png"))
+    shutil.copyfile(tmp_path / "film-phone.png", "/tmp/filmld-film-phone.png")
