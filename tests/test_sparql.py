@@ -345,7 +345,10 @@ def test_result_cap_cuts_with_a_header(client):
     assert small.headers["X-Filmld-Result-Truncated"] == "false"
     graph = get(client, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", format="nt")
     assert graph.headers["X-Filmld-Result-Truncated"] == "true"
-    assert len(graph.get_data().strip().splitlines()) == 50
+    lines = graph.get_data().strip().splitlines()
+    assert len([line for line in lines if not line.startswith(b"#")]) == 50
+    assert lines[-1].startswith(b"# filmld: result truncated after 50 triples")
+    assert response.get_json()["x-filmld-truncated"] == {"limit": 50}
 
 
 def test_cut_result_has_a_visible_notice_in_html(client):
@@ -454,20 +457,37 @@ def test_results_see_new_data_after_a_write(app, client):
     assert get(client, f"ASK {{ <{subject.value}> ?p ?o }}").get_json()["boolean"] is False
 
 
-def test_results_are_streamed_in_pieces(tmp_path):
-    """A large result arrives in several pieces; the worker holds at most about 1 MiB."""
+def test_results_are_streamed_in_pieces_and_a_late_cut_is_said_at_the_end(tmp_path):
+    """A large result arrives in pieces (the worker holds about 1 MiB); when the cut comes
+    after streaming began, the header says 'unknown' and the body's end says it was cut.
+    CSV has no place for such a note: it is held until the cut is known, and the header says."""
     settings = Settings(store=str(tmp_path / "store"), query_timeout=5.0,
-                        result_limit=1_000_000, query_workers=1)
+                        result_limit=40000, query_workers=1)
     app = create_app(settings)
     try:
-        query = ("SELECT ?a ?b ?c { ?a ?x ?y . ?b ?z ?w . VALUES ?c { 1 2 3 4 5 6 7 8 } } "
-                 "LIMIT 60000")
-        response = app.test_client().get("/sparql?query=" + quote(query) + "&format=csv")
+        client = app.test_client()
+        query = "SELECT ?a ?b ?c { ?a ?x ?y . ?b ?z ?w . VALUES ?c { 1 2 3 4 5 6 7 8 } }"
+        response = client.get("/sparql?query=" + quote(query + " LIMIT 30000"))
         pieces = list(response.response)
         assert len(pieces) > 3
-        assert sum(len(p) for p in pieces) > 2 << 20
         assert max(len(p) for p in pieces) < 3 << 20
-        assert "X-Filmld-Result-Truncated" not in response.headers
+        body = b"".join(pieces)
+        assert response.headers["X-Filmld-Result-Truncated"] == "unknown"
+        assert len(json.loads(body)["results"]["bindings"]) == 30000
+        assert b"x-filmld-truncated" not in body
+        cut = client.get("/sparql?query=" + quote(query))
+        parsed = json.loads(b"".join(cut.response))
+        assert cut.headers["X-Filmld-Result-Truncated"] == "unknown"
+        assert parsed["x-filmld-truncated"] == {"limit": 40000}
+        assert len(parsed["results"]["bindings"]) == 40000
+        xml = client.get("/sparql?format=xml&query=" + quote(query)).get_data()
+        assert b"<!-- filmld: result truncated after 40000 rows" in xml
+        graph = client.get("/sparql?format=nt&query=" + quote(
+            "CONSTRUCT { ?a ?x ?b } WHERE { ?a ?x ?y . ?b ?z ?w }")).get_data()
+        assert graph.rstrip().endswith(b"(the endpoint's result limit)")
+        csv = client.get("/sparql?format=csv&query=" + quote(query))
+        assert csv.headers["X-Filmld-Result-Truncated"] == "true"
+        assert len(csv.get_data().splitlines()) == 40001
     finally:
         close_query_pool(app)
         app.extensions["filmld.store"].close()

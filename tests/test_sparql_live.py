@@ -253,7 +253,7 @@ def test_large_results_stream(tmp_path):
         query = ("SELECT ?a ?b ?c { ?a ?x ?y . ?b ?z ?w . VALUES ?c { 1 2 3 4 5 6 7 8 } } "
                  "LIMIT 120000")
         started = time.monotonic()
-        response = requests.get(endpoint(live), params={"query": query, "format": "tsv"},
+        response = requests.get(endpoint(live), params={"query": query, "format": "json"},
                                 stream=True, timeout=30)
         pieces = response.iter_content(chunk_size=None)
         first = next(pieces)

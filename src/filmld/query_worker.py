@@ -24,10 +24,12 @@ import time
 
 import pyoxigraph as ox
 
-from filmld.sparql_results import RESULT_FORMATS, write_boolean, write_solutions, write_triples
+from filmld.sparql_results import (RESULT_FORMATS, STREAMS_EARLY, write_boolean,
+                                   write_solutions, write_triples)
 
 HOLD_BYTES = 1 << 20
-"""Output held back until the result cut is known: headers can then say it exactly."""
+"""Output held back until the result cut is known, so headers can say it exactly; beyond
+this, formats that can note a cut at their end (sparql_results.STREAMS_EARLY) stream."""
 PIECE_BYTES = 64 << 10
 """Output sent in pieces of about this size once streaming."""
 _FRAME = struct.Struct(">cI")
@@ -86,8 +88,9 @@ class Channel:
 class Output:
     """Holds the body until the cut is decided (or HOLD_BYTES is reached), then streams it."""
 
-    def __init__(self, channel: Channel, media_type: str) -> None:
+    def __init__(self, channel: Channel, media_type: str, early: bool = True) -> None:
         self.channel, self.media_type = channel, media_type
+        self.early = early
         self.pieces: list[bytes] = []
         self.size = 0
         self.started = False
@@ -95,7 +98,7 @@ class Output:
     def emit(self, data: bytes) -> None:
         self.pieces.append(data)
         self.size += len(data)
-        if not self.started and self.size >= HOLD_BYTES:
+        if not self.started and self.early and self.size >= HOLD_BYTES:
             self.start(None)
         elif self.started and self.size >= PIECE_BYTES:
             self._send_pieces()
@@ -144,7 +147,7 @@ def answer(store: ox.Store, request: dict, channel: Channel) -> None:
         channel.send_json(b"X", {"kind": "failed", "message": str(error)})
         channel.flush()
         return
-    output = Output(channel, fmt.content_type)
+    output = Output(channel, fmt.content_type, fmt.name in STREAMS_EARLY)
     try:
         if isinstance(result, ox.QueryBoolean):
             write_boolean(fmt, bool(result), output.emit)

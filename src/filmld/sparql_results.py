@@ -25,6 +25,15 @@ BATCH = 256
 """Rows serialised per emitted piece."""
 
 Emit = Callable[[bytes], None]
+TRUNCATED_MEMBER = "x-filmld-truncated"
+STREAMS_EARLY = frozenset({"json", "xml", "ttl", "nt", "rdf"})
+"""Formats that can say at their end that they were cut (a member, a comment), so they may
+start streaming before the cut is known. CSV, TSV and JSON-LD have no such place: they are
+held until the cut is known (memory bounded by the result limit), so a header says it."""
+
+
+def truncation_note(limit: int, unit: str) -> str:
+    return f"filmld: result truncated after {limit} {unit} (the endpoint's result limit)"
 
 
 @dataclass(frozen=True)
@@ -171,7 +180,10 @@ def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable
             separator = ","
             if len(batch) >= BATCH:
                 flush()
-        batch.append("]}}\n")
+        batch.append("]}")
+        if counter[1]:  # an extension member; SPARQL JSON readers ignore unknown members
+            batch.append(f',"{TRUNCATED_MEMBER}":{{"limit":{limit}}}')
+        batch.append("}\n")
     elif fmt.name == "xml":
         emit(('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
               "<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
@@ -182,7 +194,10 @@ def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable
                 for v, t in zip(variables, row) if t is not None) + "</result>\n")
             if len(batch) >= BATCH:
                 flush()
-        batch.append("</results></sparql>\n")
+        batch.append("</results>")
+        if counter[1]:
+            batch.append(f"<!-- {truncation_note(limit, 'rows')} -->")
+        batch.append("</sparql>\n")
     elif fmt.name == "csv":
         batch.append(",".join(variables) + "\r\n")
         for row in rows:
@@ -249,4 +264,8 @@ def write_triples(fmt: ResultFormat, triples: Iterable, limit: int, emit: Emit,
         raise ValueError(f"{fmt.name} is not a format for CONSTRUCT results")
     ox.serialize(capped(), _Writer(emit), fmt.rdf.oxigraph,
                  prefixes=prefixes if fmt.name == "ttl" else None)
+    if counter[1] and fmt.name in ("ttl", "nt"):
+        emit(f"# {truncation_note(limit, 'triples')}\n".encode())
+    elif counter[1] and fmt.name == "rdf":  # a comment after the root element is allowed
+        emit(f"<!-- {truncation_note(limit, 'triples')} -->\n".encode())
     return counter[0], counter[1]

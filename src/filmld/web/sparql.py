@@ -206,6 +206,10 @@ def _run(operation: Operation, shape, fmt) -> Response:
         prefixes(config.base_url) if fmt.name == "ttl" else {}))
     if stream.truncated is not None:
         headers["X-Filmld-Result-Truncated"] = "true" if stream.truncated else "false"
+    else:  # streaming began before the cut was known: the body's end says (a member, a comment)
+        headers["X-Filmld-Result-Truncated"] = "unknown"
+        headers["X-Filmld-Result-Note"] = ("large result streamed: if it was cut at the "
+                                           "result limit, its end says so")
     if stream.truncated:
         headers["X-Filmld-Result-Note"] = (f"result cut at {config.result_limit} rows or "
                                            "triples (the endpoint's result limit)")
