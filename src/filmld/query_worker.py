@@ -24,8 +24,13 @@ import time
 
 import pyoxigraph as ox
 
-from filmld.sparql_results import (RESULT_FORMATS, STREAMS_EARLY, write_boolean,
-                                   write_solutions, write_triples)
+from filmld.sparql_results import (
+    RESULT_FORMATS,
+    STREAMS_EARLY,
+    write_boolean,
+    write_solutions,
+    write_triples,
+)
 
 HOLD_BYTES = 1 << 20
 """Output held back until the result cut is known, so headers can say it exactly; beyond
