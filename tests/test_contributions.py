@@ -530,3 +530,11 @@ def test_withdrawing_what_other_data_builds_on_is_409_with_the_report(client, st
     # Once the role is withdrawn, the person can go too.
     assert client.delete(role.headers["Location"], headers=BOB).status_code == 200
     assert client.delete(person["location"], headers=ALICE).status_code == 200
+
+
+def test_ill_typed_literals_are_refused_by_the_shapes(client, store):
+    with Unchanged(store):
+        response = post(client, '<id/person/cher> schema:birthDate "20 May 1946"^^xsd:date .')
+    assert response.status_code == 422
+    (group,) = response.get_json()["report"]["focusNodes"]
+    assert group["results"][0]["constraint"] == "DatatypeConstraintComponent"
