@@ -149,7 +149,10 @@ class Checkpoints:
 
     def __init__(self, store) -> None:
         self.store = store
-        self.root = Path(tempfile.mkdtemp(prefix="filmld-checkpoints-"))
+        # next to the store, on its file system: a checkpoint is hard links only there
+        home = getattr(store, "path", None)
+        parent = Path(home).resolve().parent if home is not None else None
+        self.root = Path(tempfile.mkdtemp(prefix=".filmld-checkpoints-", dir=parent))
         self.version: str | None = None
         self.current: str | None = None
         self.serial = 0
