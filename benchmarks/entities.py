@@ -181,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                 cases.items():
             plain = {k: v for k, v in headers.items() if k != "If-None-Match"}
             for connections in (1, 16):
-                def measure(url: str, sent: dict[str, str]) -> float:
-                    return best_of(args.runs, url, connections, args.duration, sent)
+                def measure(url: str, sent: dict[str, str], conns: int = connections) -> float:
+                    return best_of(args.runs, url, conns, args.duration, sent)
 
                 filmld_rps = measure(base + ours, headers)
                 quiet_rps = measure(quiet_url + ours, {**plain, **quiet_extra})
