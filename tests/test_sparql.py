@@ -414,16 +414,18 @@ def test_concurrency_limit_refuses_excess_with_retry_after(tmp_path):
             thread.join()
         refused = [code for code in results if code == 503]
         assert len(results) == 3 and len(refused) == 3  # 2 timeouts, 1 refused at once
-        response = None
-        for _ in range(3):
-            threading.Thread(target=lambda: get(app.test_client(), SLOW)).start()
+        busy = [threading.Thread(target=lambda: get(app.test_client(), SLOW))
+                for _ in range(2)]
+        for thread in busy:
+            thread.start()
         time.sleep(0.1)
-        response = get(client, CAST)
-        if response.status_code == 503:
-            assert response.headers["Retry-After"]
+        response = get(client, CAST)  # one running, one waiting: no room left
+        assert response.status_code == 503 and response.headers["Retry-After"]
+        assert "try again" in response.get_json()["error"]["message"]
         assert client.get("/id/film/mask-1985.ttl").status_code == 200
+        for thread in busy:
+            thread.join()
     finally:
-        time.sleep(1.2)
         close_query_pool(app)
         app.extensions["filmld.store"].close()
 

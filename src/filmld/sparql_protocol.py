@@ -6,6 +6,8 @@ https://www.w3.org/TR/sparql11-protocol/ and https://www.w3.org/TR/sparql11-serv
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -142,32 +144,73 @@ class RemoteAnswer:
     state: dict
 
 
+class _Stopped(Exception):
+    """The reader went away: stop serialising."""
+
+
 def relay_remote(stream, kind: str, fmt: ResultFormat, limit: int,
                  prefixes: dict[str, str] | None = None) -> RemoteAnswer:
     """Parse a remote store's answer (JSON results or N-Triples) and serialise it in `fmt`.
 
-    The truncation flag is only known at the end, in `state['truncated']`.
+    Streaming: a thread parses and serialises into a small bounded queue that `body` drains,
+    so memory stays flat and a slow reader slows the parsing. `state['truncated']` is set
+    when the serialiser has finished; an error in the thread is raised from `body`.
     """
-    state: dict = {"truncated": None, "rows": 0}
+    state: dict = {"truncated": None, "rows": 0, "error": None}
+    pieces: queue.Queue = queue.Queue(maxsize=16)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> None:
+        while True:
+            try:
+                pieces.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                if stop.is_set():
+                    raise _Stopped from None
+
+    def produce() -> None:
+        try:
+            if kind == "graph":
+                triples = (q.triple if isinstance(q, ox.Quad) else q
+                           for q in ox.parse(stream, format=ox.RdfFormat.N_TRIPLES))
+                rows, cut = write_triples(fmt, triples, limit, put, prefixes)
+            else:
+                parsed = ox.parse_query_results(stream, format=ox.QueryResultsFormat.JSON)
+                if isinstance(parsed, ox.QueryBoolean):
+                    write_boolean(fmt, bool(parsed), put)
+                    rows, cut = 1, False
+                else:
+                    names = [v.value for v in parsed.variables]
+                    rows, cut = write_solutions(fmt, names, parsed, limit, put)
+            state.update(truncated=cut, rows=rows)
+        except _Stopped:
+            pass
+        except Exception as error:  # noqa: BLE001 - handed to the reader, raised there
+            state["error"] = error
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+            try:
+                put(done)
+            except _Stopped:
+                pass
 
     def body() -> Iterator[bytes]:
-        pieces: list[bytes] = []
-        emit = pieces.append
-        if kind == "graph":
-            triples = (q.triple if isinstance(q, ox.Quad) else q
-                       for q in ox.parse(stream, format=ox.RdfFormat.N_TRIPLES))
-            rows, cut = write_triples(fmt, triples, limit, emit, prefixes)
-        else:
-            parsed = ox.parse_query_results(stream, format=ox.QueryResultsFormat.JSON)
-            if isinstance(parsed, ox.QueryBoolean):
-                write_boolean(fmt, bool(parsed), emit)
-                rows, cut = 1, False
-            else:
-                names = [v.value for v in parsed.variables]
-                rows, cut = write_solutions(fmt, names, parsed, limit, emit)
-        state.update(truncated=cut, rows=rows)
-        yield from pieces
+        try:
+            while True:
+                item = pieces.get()
+                if item is done:
+                    break
+                yield item
+            if state["error"] is not None:
+                raise state["error"]
+        finally:
+            stop.set()
 
+    threading.Thread(target=produce, daemon=True, name="filmld-remote-relay").start()
     return RemoteAnswer(fmt.content_type, body(), state)
 
 

@@ -17,6 +17,7 @@ a 503 with Retry-After.
 from __future__ import annotations
 
 import atexit
+import itertools
 import threading
 import weakref
 from dataclasses import dataclass
@@ -25,9 +26,10 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
-from filmld.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from filmld.errors import BadRequest, PayloadTooLarge, SyntaxProblem, UnsupportedMediaType
 from filmld.namespaces import prefixes
 from filmld.query_pool import QueryPool, QueryRequest
+from filmld.query_worker import HOLD_BYTES, syntax_error
 from filmld.sparql import UpdateRefused, allowed_graphs, analyse, check_graphs
 from filmld.sparql_protocol import (
     HTML,
@@ -36,7 +38,7 @@ from filmld.sparql_protocol import (
     relay_remote,
     service_description,
 )
-from filmld.sparql_results import RESULT_FORMATS, formats_for
+from filmld.sparql_results import RESULT_FORMATS, STREAMS_EARLY, formats_for
 from filmld.web.state import settings, store
 
 blueprint = Blueprint("sparql", __name__)
@@ -204,16 +206,7 @@ def _run(operation: Operation, shape, fmt) -> Response:
         operation.query, fmt.name, config.result_limit, options["default_graphs"],
         options["named_graphs"], options["union"], config.base_url,
         prefixes(config.base_url) if fmt.name == "ttl" else {}))
-    if stream.truncated is not None:
-        headers["X-Filmld-Result-Truncated"] = "true" if stream.truncated else "false"
-    else:  # streaming began before the cut was known: the body's end says (a member, a comment)
-        headers["X-Filmld-Result-Truncated"] = "unknown"
-        headers["X-Filmld-Result-Note"] = ("large result streamed: if it was cut at the "
-                                           "result limit, its end says so")
-    if stream.truncated:
-        headers["X-Filmld-Result-Note"] = (f"result cut at {config.result_limit} rows or "
-                                           "triples (the endpoint's result limit)")
-
+    _truncation_headers(headers, stream.truncated, config.result_limit)
     if stream.body is not None:  # complete before the first byte: one plain response
         return Response(stream.body, headers=headers, content_type=stream.media_type)
 
@@ -227,19 +220,59 @@ def _run(operation: Operation, shape, fmt) -> Response:
                     direct_passthrough=True)
 
 
-def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
+def _remote_source(operation: Operation, shape):
+    """The remote store's answer stream; its syntax errors get line and column as ours do."""
     config = settings()
     options = _dataset_options(operation, shape)
-    source = store().query_stream(operation.query, kind=shape.kind,
-                                  default_graphs=options["default_graphs"],
-                                  named_graphs=options["named_graphs"],
-                                  timeout=config.query_timeout)
-    answer = relay_remote(source, shape.kind, fmt, config.result_limit,
-                          prefixes(config.base_url))
-    pieces = list(answer.body)  # capped by result_limit; the header needs the cut first
-    truncated = bool(answer.state["truncated"])
+    if options["union"] is False and options["default_graphs"] is None:
+        # the query's FROM / FROM NAMED: sent as the protocol dataset, which means the same
+        # and keeps the remote store from adding its union in their place
+        options = {"default_graphs": shape.from_graphs, "named_graphs": shape.from_named}
+    try:
+        return store().query_stream(operation.query, kind=shape.kind,
+                                    default_graphs=options["default_graphs"],
+                                    named_graphs=options["named_graphs"],
+                                    timeout=config.query_timeout)
+    except SyntaxProblem as problem:
+        if problem.line is not None:
+            raise
+        found = syntax_error(problem.message)
+        raise SyntaxProblem(found["message"], line=found.get("line"),
+                            column=found.get("column")) from None
+
+
+def _truncation_headers(headers: dict, truncated: bool | None, limit: int) -> None:
+    """The cut, when known before the body; else 'unknown' (the body's end then says it)."""
+    if truncated is None:
+        headers["X-Filmld-Result-Truncated"] = "unknown"
+        headers["X-Filmld-Result-Note"] = ("large result streamed: if it was cut at the "
+                                           "result limit, its end says so")
+        return
     headers["X-Filmld-Result-Truncated"] = "true" if truncated else "false"
-    return Response(pieces, headers=headers, content_type=answer.media_type)
+    if truncated:
+        headers["X-Filmld-Result-Note"] = (f"result cut at {limit} rows or triples (the "
+                                           "endpoint's result limit)")
+
+
+def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
+    """The same hold-then-stream rule as the workers: exact headers for answers up to
+    HOLD_BYTES, streaming beyond for the formats that can note a cut at their end."""
+    config = settings()
+    answer = relay_remote(_remote_source(operation, shape), shape.kind, fmt,
+                          config.result_limit, prefixes(config.base_url))
+    held: list[bytes] = []
+    size = 0
+    for piece in answer.body:
+        held.append(piece)
+        size += len(piece)
+        if fmt.name in STREAMS_EARLY and size >= HOLD_BYTES:
+            break
+    else:
+        _truncation_headers(headers, bool(answer.state["truncated"]), config.result_limit)
+        return Response(b"".join(held), headers=headers, content_type=answer.media_type)
+    _truncation_headers(headers, None, config.result_limit)
+    return Response(itertools.chain(held, answer.body), headers=headers,
+                    content_type=answer.media_type, direct_passthrough=True)
 
 
 def _preflight() -> Response:
@@ -356,10 +389,8 @@ def _page_results(operation: Operation, shape) -> dict:
         data = stream.body if stream.body is not None else stream.read_all()
         truncated = bool(stream.finished_truncated)
     else:
-        answer = relay_remote(the_store.query_stream(
-            operation.query, kind=shape.kind, default_graphs=options["default_graphs"],
-            named_graphs=options["named_graphs"], timeout=config.query_timeout),
-            shape.kind, RESULT_FORMATS[fmt], limit)
+        answer = relay_remote(_remote_source(operation, shape), shape.kind,
+                              RESULT_FORMATS[fmt], limit)
         data = b"".join(answer.body)
         truncated = bool(answer.state["truncated"])
     if shape.kind == "graph":
