@@ -173,3 +173,110 @@ def oxigraph_server(tmp_path_factory) -> Iterator[OxigraphServer]:
     server = start_oxigraph(tmp_path_factory.mktemp("oxigraph"))
     yield server
     server.stop()
+
+
+# -- the HTTP behaviour suite on both backends (issue 7) --------------------------------------
+# Every test in these modules runs twice: on the embedded store, then on a real Oxigraph
+# server through RemoteStore. The modules build their apps with `Settings(store=<a temporary
+# directory>)` (in their own fixtures, some module-scoped); on the "oxigraph" pass, opening
+# such a store opens instead an Oxigraph server of its own for that directory (a clean
+# dataset per store, the same one when the same directory is opened again), so no module
+# needs to know about backends. Servers started in a module are stopped at its end.
+BACKENDS = ("embedded", "oxigraph")
+BACKEND_MODULES = {"test_contributions", "test_dataset", "test_entities", "test_error_shape",
+                   "test_remote_backends", "test_sparql", "test_validation_neighbourhood",
+                   "test_w3c_protocol"}
+# Tests that are inherently about one backend: name -> why they cannot run on the other.
+EMBEDDED_ONLY: dict[str, str] = {
+    "test_slow_query_is_stopped_at_the_time_limit":
+        "Oxigraph server keeps evaluating a query its client abandoned (shared/stores/"
+        "README.md); the remote time limit is tested without a runaway in test_remote.py",
+    "test_memory_bomb_is_a_clean_error":
+        "the address-space limit is on filmld's query workers; on a remote store the query "
+        "would grow the Oxigraph server itself to gigabytes",
+    "test_parser_crash_in_a_worker_is_a_clean_error_and_the_pool_heals":
+        "query worker processes exist only for the embedded store",
+    "test_concurrency_limit_refuses_excess_with_retry_after":
+        "drives the embedded store's query worker pool with slow queries",
+    "test_results_are_streamed_in_pieces_and_a_late_cut_is_said_at_the_end":
+        "pieces come from the embedded store's query workers; a remote answer is relayed "
+        "whole, capped, with the cut known up front (web/sparql.py _run_remote)",
+}
+
+
+class RemoteBackend:
+    """While active, a store named by a directory is an Oxigraph server of its own."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.servers: dict[str, OxigraphServer] = {}
+
+    def open_store(self, settings: Settings):
+        from dataclasses import replace
+
+        if settings.store.startswith(("http://", "https://")):
+            return _ORIGINAL_OPEN_STORE(settings)
+        key = str(Path(settings.store or ".filmld-store").resolve())
+        server = self.servers.get(key)
+        if server is None or server.process is None or server.process.poll() is not None:
+            name = f"store-{len(self.servers)}"
+            server = OxigraphServer(self.root / name, free_port(), self.root / f"{name}.log")
+            server.start()
+            self.servers[key] = server
+        return _ORIGINAL_OPEN_STORE(replace(settings, store=server.url))
+
+    def stop(self, keep: set[str] | None = None) -> None:
+        for key in [k for k in self.servers if keep is None or k not in keep]:
+            self.servers.pop(key).stop()
+
+
+_ORIGINAL_OPEN_STORE = None
+_ACTIVE: list[RemoteBackend] = []
+
+
+def pytest_generate_tests(metafunc) -> None:
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if module in BACKEND_MODULES and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or callspec.params.get("backend") != "oxigraph":
+            continue
+        reason = EMBEDDED_ONLY.get(item.originalname) or EMBEDDED_ONLY.get(item.name)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"embedded store only: {reason}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def backend(request, tmp_path_factory) -> Iterator[str]:
+    """'embedded' or 'oxigraph' (only BACKEND_MODULES are run on both)."""
+    global _ORIGINAL_OPEN_STORE
+    name = getattr(request, "param", "embedded")
+    if name == "embedded":
+        yield name
+        return
+    import filmld.dataset
+    import filmld.store
+
+    _ORIGINAL_OPEN_STORE = filmld.store.open_store
+    remote = RemoteBackend(tmp_path_factory.mktemp("backend"))
+    filmld.store.open_store = filmld.dataset.open_store = remote.open_store
+    _ACTIVE.append(remote)
+    try:
+        yield name
+    finally:
+        _ACTIVE.remove(remote)
+        filmld.store.open_store = filmld.dataset.open_store = _ORIGINAL_OPEN_STORE
+        remote.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _backend_servers_per_module() -> Iterator[None]:
+    """Stop the Oxigraph servers a module started, once its fixtures are gone."""
+    before = {key for remote in _ACTIVE for key in remote.servers}
+    yield
+    for remote in _ACTIVE:
+        remote.stop(keep=before)

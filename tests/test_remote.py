@@ -343,3 +343,32 @@ def test_query_stream_errors_follow_the_contract(remote: RemoteStore):
     with pytest.raises(StoreUnavailable):
         down.query_stream("SELECT * WHERE { ?s ?p ?o }", kind="tabular", default_graphs=[],
                           named_graphs=[])
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("SELECT * FROM <http://x/g> { ?s ?p ?o }", True),
+    ("select * from named <http://x/g> { graph ?g { ?s ?p ?o } }", True),
+    ('SELECT ?from { ?from ?p "FROM" } # FROM <http://x/g>', False),
+    ("PREFIX ex: <http://x/> SELECT * { ?s ex:from ?o }", False),
+    ("SELECT * { ?s <http://x/FROM> ?o }", False),
+])
+def test_a_query_with_its_own_dataset_keeps_it(query: str, expected: bool):
+    from filmld.store.remote import has_dataset_clause
+
+    assert has_dataset_clause(query) is expected
+
+
+def test_from_in_a_query_is_not_replaced_by_the_union(remote: RemoteStore):
+    remote.replace_graph(remote.graph_iri("curated"), SAMPLE[:1])
+    remote.replace_graph(remote.graph_iri("ontology"), SAMPLE[1:2])
+    query = f"ASK FROM <{remote.graph_iri('ontology')}> {{ <{EX}a> <{P.value}> ?o }}"
+    with remote.query_stream(query, kind="boolean") as answer:
+        assert json.loads(answer.read())["boolean"] is False
+
+
+def test_the_servers_syntax_error_keeps_its_line_and_column(remote: RemoteStore):
+    from filmld.errors import SyntaxProblem
+
+    with pytest.raises(SyntaxProblem) as caught:
+        remote.query_stream("SELECT *\nWHERE {\n?s ?p }", kind="tabular")
+    assert caught.value.line == 3 and caught.value.column is not None

@@ -446,14 +446,17 @@ class RemoteStore(Store):
                      named_graphs: list[str] | None = None, timeout: float = 5.0) -> IO[bytes]:
         """An untrusted /sparql query, sent as is, its answer streamed (base.py contract):
         JSON results for 'tabular' and 'boolean', N-Triples for 'graph'."""
-        registered = None
-        if default_graphs is None or named_graphs is None:
-            registered = self._dataset_graphs()
-        defaults = registered if default_graphs is None else (
-            default_graphs or [self.graph_iri("none")])
-        named = registered if named_graphs is None else (named_graphs or [self.graph_iri("none")])
-        form = [("query", sparql), *(("default-graph-uri", g) for g in defaults),
-                *(("named-graph-uri", g) for g in named)]
+        form = [("query", sparql)]
+        if default_graphs is None and named_graphs is None and has_dataset_clause(sparql):
+            pass  # the query's own FROM / FROM NAMED decide: protocol graphs would replace them
+        else:
+            registered = (self._dataset_graphs()
+                          if default_graphs is None or named_graphs is None else [])
+            none = [self.graph_iri("none")]  # an explicit, empty dataset
+            defaults = registered if default_graphs is None else (default_graphs or none)
+            named = registered if named_graphs is None else (named_graphs or none)
+            form += [("default-graph-uri", g) for g in defaults]
+            form += [("named-graph-uri", g) for g in named]
         accept = "application/n-triples" if kind == "graph" else RESULTS_JSON
         deadline = time.monotonic() + timeout
         try:
@@ -464,7 +467,7 @@ class RemoteStore(Store):
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s") from None
             raise
         except BadRequest as error:
-            raise SyntaxProblem(error.message.removeprefix(
+            raise _syntax_problem(error.message.removeprefix(
                 "the SPARQL store refused the request: ")) from None
         response.raw.decode_content = True
         if kind == "boolean" and self.endpoints.dialect == "virtuoso":
@@ -614,6 +617,28 @@ class RemoteStore(Store):
         if session is not None:
             session.close()
             self._local.session = None
+
+
+_NOT_CODE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"'
+                       r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*")
+_FROM = re.compile(r"(?<![?$\w:])FROM\b", re.IGNORECASE)
+
+
+def has_dataset_clause(sparql: str) -> bool:
+    """Does the query name its own dataset (FROM, FROM NAMED)? Strings, IRIs and comments
+    are set aside first, so a FROM inside them does not count."""
+    return bool(_FROM.search(_NOT_CODE.sub(" ", sparql)))
+
+
+def _syntax_problem(message: str) -> SyntaxProblem:
+    """The server's parse error, with its line and column when it says them (Oxigraph:
+    "error at 3:1: expected ...")."""
+    match = re.match(r"error at (\d+):(\d+): (.*)", message, re.DOTALL)
+    if not match:
+        return SyntaxProblem(message[:500])
+    text = match.group(3)
+    text = text[:200] + "..." if len(text) > 200 else text
+    return SyntaxProblem(text, line=int(match.group(1)), column=int(match.group(2)))
 
 
 class _Deadline(io.RawIOBase):
