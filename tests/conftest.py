@@ -198,9 +198,6 @@ EMBEDDED_ONLY: dict[str, str] = {
         "query worker processes exist only for the embedded store",
     "test_concurrency_limit_refuses_excess_with_retry_after":
         "drives the embedded store's query worker pool with slow queries",
-    "test_results_are_streamed_in_pieces_and_a_late_cut_is_said_at_the_end":
-        "pieces come from the embedded store's query workers; a remote answer is relayed "
-        "whole, capped, with the cut known up front (web/sparql.py _run_remote)",
 }
 
 
