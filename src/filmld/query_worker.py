@@ -206,7 +206,14 @@ def main(argv: list[str]) -> int:
         request = json.loads(payload)
         if request["checkpoint"] != opened:
             store = None
-            store = ox.Store.read_only(request["checkpoint"])
+            try:
+                store = ox.Store.read_only(request["checkpoint"])
+            except (OSError, RuntimeError, ValueError) as error:
+                channel.send_json(b"X", {"kind": "failed",
+                                         "message": f"the dataset could not be opened: {error}"})
+                channel.flush()
+                opened = None
+                continue
             opened = request["checkpoint"]
         answer(store, request, channel)
 
