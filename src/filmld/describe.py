@@ -93,9 +93,6 @@ def iri_ref(value: str) -> str:
     return f"<{value}>"
 
 
-_iri = iri_ref
-
-
 def _sort_key(term) -> tuple:
     kind = 0 if isinstance(term, ox.NamedNode) else 1 if isinstance(term, ox.Literal) else 2
     return (kind, term.value, getattr(term, "language", None) or "",
@@ -126,8 +123,19 @@ def statements(store: Store, iri: str) -> tuple[list[Statement], list[Statement]
     return out, incoming
 
 
-def _paginate(items: list[Statement], page_size: int) -> list[list[Statement]]:
-    pages: list[list[Statement]] = [[]]
+@dataclass
+class _Tagged:
+    tag: str
+    statement: Statement
+
+    @property
+    def size(self) -> int:
+        return self.statement.size
+
+
+def _paginate(items: list[_Tagged], page_size: int) -> list[list[_Tagged]]:
+    """Statements in order, a new page when the next would pass `page_size` triples."""
+    pages: list[list[_Tagged]] = [[]]
     used = 0
     for item in items:
         if pages[-1] and used + item.size > page_size:
@@ -148,7 +156,7 @@ def describe(store: Store, iri: str, *, page: int = 1, page_size: int = 0) -> De
     total = sum(s.size for _, s in everything)
     if page_size > 0:
         wrapped = [_Tagged(tag, s) for tag, s in everything]
-        pages = _paginate(wrapped, page_size)  # type: ignore[arg-type]
+        pages = _paginate(wrapped, page_size)
     else:
         pages = [[_Tagged(tag, s) for tag, s in everything]]
     desc = Description(iri, page=page, pages=len(pages), total=total)
@@ -160,16 +168,6 @@ def describe(store: Store, iri: str, *, page: int = 1, page_size: int = 0) -> De
         target.extend(item.statement.closure)
     desc.context = context_of(store, iri, desc.outgoing + desc.incoming)
     return desc
-
-
-@dataclass
-class _Tagged:
-    tag: str
-    statement: Statement
-
-    @property
-    def size(self) -> int:
-        return self.statement.size
 
 
 def context_of(store: Store, iri: str, triples: list[ox.Triple]) -> list[ox.Triple]:
