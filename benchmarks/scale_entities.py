@@ -41,7 +41,7 @@ def _wait(port: int, process: subprocess.Popen, log: Path) -> None:
         if process.poll() is not None:
             raise RuntimeError(log.read_text()[-2000:])
         try:
-            requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+            requests.head(f"http://127.0.0.1:{port}/id/film/mask-1985.ttl", timeout=30)
             return
         except requests.RequestException:
             time.sleep(0.2)

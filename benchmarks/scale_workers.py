@@ -46,7 +46,7 @@ def serve(store: str, base: str, port: int, workers: int, log: Path) -> subproce
         if process.poll() is not None:
             raise RuntimeError(log.read_text()[-2000:])
         try:
-            requests.get(f"http://127.0.0.1:{port}/", timeout=10)
+            requests.head(f"http://127.0.0.1:{port}/id/film/mask-1985.ttl", timeout=30)
             return process
         except requests.RequestException:
             time.sleep(0.5)
