@@ -460,3 +460,31 @@ def test_answering_makes_no_outbound_connection(app, monkeypatch):
                  "/id/person/cher.rdf", "/.well-known/void", "/dataset.jsonld",
                  "/ontology.html", "/ontology/Character.ttl", "/context.jsonld"):
         assert client.get(path).status_code == 200, path
+
+
+def test_a_rendering_overtaken_by_a_write_is_not_kept():
+    from filmld.web.cache import RenderCache
+    from filmld.web.http import CACHE_MARK
+
+    class Store:
+        current = "v1"
+
+        def version(self) -> str:
+            return self.current
+
+    store = Store()
+
+    def slow_view(environ, start_response):
+        store.current = "v2"  # a contribution lands while this page renders
+        start_response("200 OK", [("Content-Type", "text/plain"), (CACHE_MARK, "v1"),
+                                  ("ETag", '"v1-x"')])
+        return [b"rendered from v1"]
+
+    cache = RenderCache(slow_view, store)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/id/person/cher.ttl",
+               "QUERY_STRING": ""}
+    sent = {}
+    body = cache(environ, lambda status, headers: sent.update(status=status, headers=headers))
+    assert b"".join(body) == b"rendered from v1"
+    assert all(name != CACHE_MARK for name, _ in sent["headers"])
+    assert cache.entries == {}

@@ -152,13 +152,17 @@ class RenderCache:
         finally:
             _close(body_iter)
         entry = _entry(status, headers, body)
-        if mark == version and mark == self.store.version():
-            self._keep(key, entry, environ.get("HTTP_ACCEPT", ""))
+        if mark == version:
+            self._keep(key, entry, environ.get("HTTP_ACCEPT", ""), mark)
         return self._answer({**environ, "REQUEST_METHOD": "HEAD" if head else "GET"},
                             start_response, entry)
 
-    def _keep(self, key: tuple, entry: Entry, accept: str) -> None:
+    def _keep(self, key: tuple, entry: Entry, accept: str, version: str) -> None:
         with self._lock:
+            # Rendered from an older version than the store's: keeping it could outlive
+            # the _forget() that the next request will do, so it is not kept at all.
+            if version != self.version or version != self.store.version():
+                return
             if len(self.entries) >= self.max_entries or \
                     self.size + len(entry.body) > self.max_bytes:
                 self.entries.clear()  # simple and bounded; a full cache is rare here
