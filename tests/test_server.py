@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 
 import requests
 
@@ -27,10 +28,15 @@ def test_entity_iris_are_iris_of_the_serving_host(live_server):
 def test_sigterm_shuts_down_cleanly_and_requests_were_logged(tmp_path):
     server = start_server(tmp_path)
     requests.get(f"{server.url}id/film/mask-1985", timeout=10, allow_redirects=False)
+    line = '"GET /id/film/mask-1985 HTTP/1.1" 303'
+    deadline = time.monotonic() + 10  # the access log is written just after the response
+    while line not in server.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
     server.stop(signal.SIGTERM)
     assert server.process.returncode == 0
     log = server.log.read_text()
-    assert '"GET /id/film/mask-1985 HTTP/1.1" 303' in log
+    assert line in log
+    assert "shutdown completed" in log
 
 
 def test_curated_data_is_reloaded_from_the_files_at_every_start(tmp_path):
