@@ -53,3 +53,13 @@ def test_curated_data_is_reloaded_from_the_files_at_every_start(tmp_path):
     assert sorted(before.replace(first.url, "/").splitlines()) == \
         sorted(after.replace(second.url, "/").splitlines())
     assert len(before.splitlines()) > 20
+
+
+def test_access_log_can_be_turned_off(tmp_path):
+    server = start_server(tmp_path, access_log="false")
+    requests.get(f"{server.url}id/film/mask-1985", timeout=10, allow_redirects=False)
+    time.sleep(0.5)
+    server.stop(signal.SIGTERM)
+    log = server.log.read_text()
+    assert "Granian shutdown completed" in log
+    assert "GET /id/film/mask-1985" not in log

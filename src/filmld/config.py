@@ -37,6 +37,7 @@ class Settings:
     graph_store_url: str = ""
     store_timeout: float = 10.0
     store_retry_after: int = 5
+    access_log: bool = True
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
@@ -76,6 +77,8 @@ SETTINGS_HELP = {
     "Oxigraph /store, Virtuoso /sparql-graph-crud).",
     "store_timeout": "Seconds filmld waits for a remote store's answer before a 503.",
     "store_retry_after": "Retry-After seconds sent with a 503 when the remote store is down.",
+    "access_log": "Log every request (granian's access log). It costs up to 3x throughput on "
+    "cached entity requests (benchmarks/README.md); turn it off behind a proxy that logs.",
 }
 
 

@@ -40,7 +40,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> int:
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=8,
-        log_access=True,
+        log_access=settings.access_log,
         backlog=2048,
         # A worker that failed to start (the store was down at that moment) is started again.
         respawn_failed_workers=is_remote(settings),
