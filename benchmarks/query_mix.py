@@ -146,17 +146,21 @@ def prepare(work: Path, films: int, seed: int, port: int) -> tuple[Path, Path]:
     from filmld.dataset import open_dataset
 
     store_dir = work / "filmld-store"
-    store = open_dataset(Settings(store=str(store_dir), base_url=base))
-    with synthetic.open("rb") as stream:
-        store.add_graph(base + "graph/synthetic",
-                        (q.triple for q in ox.parse(stream, format=ox.RdfFormat.N_TRIPLES)))
+    open_dataset(Settings(store=str(store_dir), base_url=base)).close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FILMLD_")}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    subprocess.run([sys.executable, "-m", "filmld", "load", str(synthetic), "--store",
+                    str(store_dir), "--base-url", base, "--graph", base + "graph/synthetic",
+                    "-q"], check=True, env=env)  # filmld's own bulk load, as an operator would
+    from filmld.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(store_dir, base=base)
     quads = work / "all.nq"
     with quads.open("wb") as out:
         for graph in store.graph_names():
             out.write(ox.serialize(store.store.quads_for_pattern(None, None, None,
                                                                    ox.NamedNode(graph)),
                                    format=ox.RdfFormat.N_QUADS))
-    store.store.optimize()
     store.close()
     return store_dir, quads
 
