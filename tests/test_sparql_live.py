@@ -138,6 +138,32 @@ def test_errors_on_the_real_server(server):
                          headers={"Content-Type": "text/plain"}).status_code == 415
     assert requests.get(endpoint(server), params={"query": "ASK {}"}, timeout=5,
                         headers={"Accept": "image/png"}).status_code == 406
+    too_long = "ASK {} #" + "x" * 31000
+    assert requests.post(endpoint(server), data={"query": too_long}, timeout=5) \
+        .status_code == 413
+    assert requests.post(endpoint(server), data=b"x" * 1_100_000, timeout=10, headers={
+        "Content-Type": "application/sparql-query"}).status_code == 413
+    assert requests.get(endpoint(server), params={"query": "PUT"}, timeout=5) \
+        .status_code == 400
+    assert requests.put(endpoint(server), data={"query": "ASK {}"}, timeout=5) \
+        .status_code == 405
+
+
+@pytest.mark.parametrize("accept, media_type", [
+    ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+    ("*/*", "application/sparql-results+json"),
+    ("text/html,application/xhtml+xml,*/*;q=0.8", "text/html"),
+])
+def test_negotiation_on_the_real_server(server, accept, media_type):
+    response = requests.get(endpoint(server), params={"query": cast_query(server)},
+                            headers={"Accept": accept}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].split(";")[0] == media_type
+    described = requests.get(endpoint(server), params={"query": f"DESCRIBE <{server.url}id/"
+                                                       "film/mask-1985>", "format": "nt"},
+                             timeout=10)
+    assert described.headers["Content-Type"].startswith("application/n-triples")
 
 
 # -- no outbound connections -----------------------------------------------------------------------
