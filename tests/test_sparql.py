@@ -24,7 +24,8 @@ RESULTS_JSON = "application/sparql-results+json"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(tmp_path_factory, backend):
+    """One app per backend (conftest runs this module on the embedded and a remote store)."""
     settings = Settings(store=str(tmp_path_factory.mktemp("sparql") / "store"),
                         query_timeout=1.0, result_limit=50, query_workers=2,
                         query_concurrency=2, max_query_length=30000, max_body_bytes=100000)
@@ -498,3 +499,35 @@ def test_results_are_streamed_in_pieces_and_a_late_cut_is_said_at_the_end(tmp_pa
 def test_json_results_are_valid_json_when_streamed(client):
     body = get(client, "SELECT * { ?s ?p ?o }").get_data()
     assert json.loads(body)["head"]["vars"]
+
+
+def test_repeated_get_is_answered_from_the_render_cache_until_the_data_changes(app, client):
+    """Identical GETs at one data version are kept by web/cache.py; RAND() never is."""
+    if not hasattr(app.extensions["filmld.store"], "checkpoint"):
+        # a remote store answers every time (its data may change behind filmld's back)
+        assert "X-Filmld-Cache-Version" not in get(client, CAST).headers
+        assert get(client, CAST).get_data() == get(client, CAST).get_data()
+        return
+    pool = query_pool(app)
+    calls = []
+    original = pool.run
+
+    def counting(request):
+        calls.append(request.query)
+        return original(request)
+
+    pool.run = counting
+    try:
+        query = CAST + " # cache test"
+        first = get(client, query).get_data()
+        assert get(client, query).get_data() == first
+        assert len(calls) == 1
+        assert "X-Filmld-Cache-Version" not in get(client, query).headers
+        random = "SELECT (RAND() AS ?r) {}"
+        get(client, random)
+        get(client, random)
+        assert len(calls) == 3
+        client.post("/sparql", data={"query": query})
+        assert len(calls) == 4  # POST is never cached
+    finally:
+        pool.run = original

@@ -93,7 +93,8 @@ def test_the_manifest_has_the_cases_we_run():
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(tmp_path_factory, backend):
+    """One app per backend (conftest runs this module on the embedded and a remote store)."""
     app = create_app(Settings(store=str(tmp_path_factory.mktemp("w3c") / "store"),
                               allowed_graphs=DATA0, query_timeout=2.0))
     app.config["TESTING"] = True

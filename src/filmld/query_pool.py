@@ -153,24 +153,29 @@ class Checkpoints:
         home = getattr(store, "path", None)
         parent = Path(home).resolve().parent if home is not None else None
         self.root = Path(tempfile.mkdtemp(prefix=".filmld-checkpoints-", dir=parent))
-        self.version: str | None = None
-        self.current: str | None = None
+        self.pair: tuple[str, str] | None = None
         self.serial = 0
         self.stale = False
         self.lock = threading.Lock()
 
-    def path(self) -> str:
+    def path(self) -> tuple[str, str]:
+        """The current checkpoint's directory and the store version it holds (at least)."""
         version = self.store.version()
-        if version == self.version and self.current:
-            return self.current
+        current = self.pair  # one attribute, so directory and version always match
+        if current is not None and current[1] == version:
+            return current
         with self.lock:
-            if version != self.version or not self.current:
+            if self.pair is None or self.pair[1] != version:
                 self.serial += 1
                 target = self.root / f"v{self.serial}"
                 self.store.checkpoint(target)
-                self.version, self.current = version, str(target)
+                self.pair = (str(target), version)
                 self.stale = True
-        return self.current
+            return self.pair
+
+    @property
+    def current(self) -> str | None:
+        return self.pair[0] if self.pair else None
 
     def sweep(self, in_use: set[str]) -> None:
         """Remove checkpoints no worker has open any more."""
@@ -216,7 +221,7 @@ class QueryPool:
         started = time.monotonic()
         worker = None
         try:
-            checkpoint = self.checkpoints.path()
+            checkpoint, version = self.checkpoints.path()
             worker = self._take()
             payload = dict(request.__dict__, checkpoint=checkpoint)
             worker.send(b"Q", json.dumps(payload).encode())
@@ -231,6 +236,7 @@ class QueryPool:
                 raise WorkerGone(worker.process.poll())
             head = json.loads(body)
             stream = QueryStream(self, worker, head, deadline)
+            stream.version = version
             worker = None
         except TimeoutError:
             self._discard(worker)
@@ -375,6 +381,8 @@ class QueryStream:
         self.deadline = max(deadline, time.monotonic()) + 10 * pool.timeout
         self.done = False
         self.body: bytes | None = None
+        self.version: str = ""
+        """The store version the answer was computed from."""
         """The whole body, when the worker finished before sending it (the usual case)."""
 
     def __iter__(self) -> Iterator[bytes]:

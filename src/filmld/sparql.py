@@ -30,6 +30,8 @@ MAX_UNARY_RUN = 128
 UPDATE_KEYWORDS = frozenset({"insert", "delete", "load", "clear", "create", "drop", "copy",
                              "move", "add", "with", "using"})
 FORMS = {"select": "tabular", "ask": "boolean", "construct": "graph", "describe": "graph"}
+NONDETERMINISTIC = frozenset({"rand", "now", "uuid", "struuid"})
+"""Functions whose answer changes from one evaluation to the next: never cached."""
 
 
 class UpdateRefused(BadRequest):
@@ -118,6 +120,7 @@ class QueryShape:
     form: str
     from_graphs: list[str] = field(default_factory=list)
     from_named: list[str] = field(default_factory=list)
+    deterministic: bool = True
 
     @property
     def kind(self) -> str:
@@ -151,6 +154,7 @@ def analyse(query: str, *, max_length: int = 20000) -> QueryShape:
     depth = deepest = unary = 0
     from_graphs: list[str] = []
     from_named: list[str] = []
+    deterministic = True
     stream = list(tokens(text))
     previous = None
     for index, token in enumerate(stream):
@@ -176,6 +180,8 @@ def analyse(query: str, *, max_length: int = 20000) -> QueryShape:
         if token.kind != "word":
             continue
         word = token.text.lower()
+        if word in NONDETERMINISTIC:
+            deterministic = False
         if word in UPDATE_KEYWORDS:
             line, column = _line_column(text, token.position)
             raise UpdateRefused(
@@ -208,7 +214,7 @@ def analyse(query: str, *, max_length: int = 20000) -> QueryShape:
     if not form:
         raise BadRequest("this is not a SPARQL query: it should be a SELECT, ASK, CONSTRUCT "
                          "or DESCRIBE after any BASE and PREFIX declarations")
-    return QueryShape(form, from_graphs, from_named)
+    return QueryShape(form, from_graphs, from_named, deterministic)
 
 
 _PN_LOCAL_ESCAPE = re.compile(r"\\(.)")

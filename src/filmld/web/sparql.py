@@ -39,6 +39,7 @@ from filmld.sparql_protocol import (
     service_description,
 )
 from filmld.sparql_results import RESULT_FORMATS, STREAMS_EARLY, formats_for
+from filmld.web.http import CACHE_MARK
 from filmld.web.state import settings, store
 
 blueprint = Blueprint("sparql", __name__)
@@ -208,6 +209,9 @@ def _run(operation: Operation, shape, fmt) -> Response:
         prefixes(config.base_url) if fmt.name == "ttl" else {}))
     _truncation_headers(headers, stream.truncated, config.result_limit)
     if stream.body is not None:  # complete before the first byte: one plain response
+        if shape.deterministic and request.method == "GET":
+            # the render cache (web/cache.py) may keep it until the data changes
+            headers[CACHE_MARK] = stream.version
         return Response(stream.body, headers=headers, content_type=stream.media_type)
 
     def body():
