@@ -1,0 +1,142 @@
+"""The remote store on Virtuoso 7 (shared/stores/README.md quirks): runs where `virtuoso-t`
+is installed (Debian: apt-get install virtuoso-opensource-7-bin), skipped elsewhere."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+
+from filmld.config import Settings
+from filmld.store.remote import RemoteStore
+from filmld.web import create_app
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.skipif(shutil.which("virtuoso-t") is None,
+                                reason="Virtuoso is not installed (virtuoso-opensource-7-bin)")
+BASE = "http://127.0.0.1:8000/"
+NAME = ox.NamedNode("https://schema.org/name")
+
+INI = """[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+DisableUnixSocket = 1
+DirsAllowed = ., {d}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {d}
+[SPARQL]
+ResultSetMaxRows = 100000
+"""
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory) -> Iterator[str]:
+    """A Virtuoso of its own, with SPARQL updates granted; its /sparql URL."""
+    folder = tmp_path_factory.mktemp("virtuoso")
+    sql, http = free_port(), free_port()
+    (folder / "virtuoso.ini").write_text(INI.format(d=folder, sql=sql, http=http))
+    with (folder / "stdout.log").open("wb") as log:
+        process = subprocess.Popen(["virtuoso-t", "+foreground", "+configfile", "virtuoso.ini"],
+                                   cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{http}/sparql"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                requests.get(url, params={"query": "ASK {}"}, timeout=2).raise_for_status()
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError((folder / "stdout.log").read_text()[-2000:]) from None
+                time.sleep(0.5)
+        subprocess.run(["isql-vt", str(sql), "dba", "dba",
+                        'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                       check=True, capture_output=True, timeout=60)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def store(virtuoso: str) -> Iterator[RemoteStore]:
+    store = RemoteStore(virtuoso, base=BASE, timeout=30)
+    for graph in store.graph_names():
+        store.remove_graph(graph)
+    yield store
+    store.close()
+
+
+def test_quirks_are_absorbed_batches_blank_nodes_ask_and_system_graphs(store: RemoteStore):
+    assert store.endpoints.dialect == "virtuoso"
+    many = [ox.Triple(ox.NamedNode(f"{BASE}id/x{i}"), NAME, ox.Literal(f"n{i}", language="en"))
+            for i in range(2500)]  # above Virtuoso's ~1,000 triples per request
+    nested = [ox.Triple(ox.NamedNode(f"{BASE}id/a"), ox.NamedNode("https://schema.org/address"),
+                        ox.BlankNode("q")), ox.Triple(ox.BlankNode("q"), NAME, ox.Literal("st"))]
+    store.replace_graph(store.graph_iri("curated"), many + nested)
+    # Virtuoso's own system graphs (about 2,500 triples) stay out of the union.
+    count = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]
+    assert count.value == "2502"
+    assert store.select(f"SELECT ?v WHERE {{ <{BASE}id/a> <https://schema.org/address>/"
+                        f"<{NAME.value}> ?v }}") == [{"v": ox.Literal("st")}]
+    assert store.ask(f"ASK {{ <{BASE}id/x1> ?p ?o }}") is True  # __ASK_RETVAL
+    assert store.ask(f"ASK {{ <{BASE}id/none> ?p ?o }}") is False
+    assert store.graph_names() == [store.graph_iri("curated")]
+    assert len(store.graph_triples(store.graph_iri("curated"))) == 2502
+    with store.query_stream("ASK { ?s ?p ?o }", kind="boolean") as answer:
+        assert json.loads(answer.read()) == {"head": {}, "boolean": True}
+
+
+def test_versions_and_atomic_changes(store: RemoteStore):
+    before = store.version()
+    store.change_graphs(add={store.graph_iri("contribution/1"): [
+        ox.Triple(ox.NamedNode(f"{BASE}id/y"), NAME, ox.Literal("y"))]})
+    assert store.version() != before
+    with store.write_lock():
+        pass
+
+
+def test_pages_and_sparql_on_virtuoso(virtuoso: str, store: RemoteStore):
+    app = create_app(Settings(store=virtuoso, store_timeout=30))
+    try:
+        client = app.test_client()
+        page = client.get("/id/film/mask-1985.ttl")
+        assert page.status_code == 200 and b"Mask" in page.data
+        answer = client.get("/sparql", query_string={
+            "query": f"ASK {{ <{BASE}id/film/mask-1985> ?p ?o }}"})
+        assert answer.get_json()["boolean"] is True
+    finally:
+        app.extensions["filmld.store"].close()
+
+
+def test_filmld_load_into_virtuoso(virtuoso: str, store: RemoteStore, tmp_path: Path):
+    from filmld.cli import main
+
+    data = tmp_path / "x.ttl"
+    data.write_text('@prefix s: <https://schema.org/> .\n<id/v> s:name "v"@EN ; '
+                    's:address [ s:name "a" ] .\n')
+    assert main(["load", str(data), "--store", virtuoso, "-q"]) == 0
+    rows = store.select(f"SELECT ?v WHERE {{ <{BASE}id/v> <{NAME.value}> ?v }}")
+    assert [r["v"].value for r in rows] == ["v"]
+    assert rows[0]["v"].language == "en"  # Virtuoso lower-cases language tags on the way in
