@@ -56,3 +56,23 @@ def test_policy_applies_before_the_remote_store(client):
 def test_query_page_through_the_remote_store(client):
     page = client.get("/sparql", query_string={"query": CAST}, headers={"Accept": "text/html"})
     assert page.status_code == 200 and ">Cher</a>" in page.get_data(as_text=True)
+
+
+def test_remote_queries_share_a_concurrency_limit(client):
+    from filmld.web.sparql import remote_slots
+
+    app = client.application
+    with app.app_context():
+        slots = remote_slots(app)
+    for _ in range(slots.concurrency):
+        slots.semaphore.acquire()
+    slots.waiting = slots.waiting_limit  # as if the queue were full
+    try:
+        refused = client.get("/sparql", query_string={"query": CAST})
+        assert refused.status_code == 503 and refused.headers["Retry-After"]
+        assert client.get("/id/film/mask-1985.ttl").status_code == 200
+    finally:
+        slots.waiting = 0
+        for _ in range(slots.concurrency):
+            slots.semaphore.release()
+    assert client.get("/sparql", query_string={"query": CAST}).status_code == 200

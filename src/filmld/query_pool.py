@@ -191,6 +191,43 @@ class Checkpoints:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+class QuerySlots:
+    """At most `concurrency` queries at once and a short queue; beyond, a 503 at once.
+
+    So a burst of heavy queries holds at most concurrency + queue of the web server's
+    threads, and entity pages always find one free (they never take a slot).
+    """
+
+    def __init__(self, concurrency: int, timeout: float, queue: int | None = None) -> None:
+        self.concurrency = max(1, concurrency)
+        self.timeout = timeout
+        self.semaphore = threading.BoundedSemaphore(self.concurrency)
+        self.waiting_limit = self.concurrency if queue is None else queue
+        self.waiting = 0
+        self.lock = threading.Lock()
+
+    def enter(self) -> None:
+        if self.semaphore.acquire(blocking=False):
+            return
+        with self.lock:
+            if self.waiting >= self.waiting_limit:
+                raise QueryOverload(
+                    f"{self.concurrency} queries are running and {self.waiting} waiting; "
+                    "try again in a few seconds", headers={"Retry-After": "2"})
+            self.waiting += 1
+        try:
+            if not self.semaphore.acquire(timeout=self.timeout):
+                raise QueryOverload(
+                    f"no query slot became free within {self.timeout:g} s; try again shortly",
+                    headers={"Retry-After": "2"})
+        finally:
+            with self.lock:
+                self.waiting -= 1
+
+    def leave(self) -> None:
+        self.semaphore.release()
+
+
 class QueryPool:
     """Pre-started workers, a concurrency limit with a short queue, and a deadline per query."""
 
@@ -200,9 +237,7 @@ class QueryPool:
         self.checkpoints = Checkpoints(store)
         self.concurrency = max(1, concurrency)
         self.size = max(1, workers)
-        self.slots = threading.BoundedSemaphore(self.concurrency)
-        self.waiting_limit = self.concurrency if queue is None else queue
-        self.waiting = 0
+        self.slots = QuerySlots(self.concurrency, timeout, queue)
         self.lock = threading.Lock()
         self.idle: list[Worker] = []
         self.busy: set[Worker] = set()
@@ -270,25 +305,10 @@ class QueryPool:
 
     # -- slots -------------------------------------------------------------------------------
     def _enter(self) -> None:
-        if self.slots.acquire(blocking=False):
-            return
-        with self.lock:
-            if self.waiting >= self.waiting_limit:
-                raise QueryOverload(
-                    f"{self.concurrency} queries are running and {self.waiting} waiting; "
-                    "try again in a few seconds", headers={"Retry-After": "2"})
-            self.waiting += 1
-        try:
-            if not self.slots.acquire(timeout=self.timeout):
-                raise QueryOverload(
-                    f"no query slot became free within {self.timeout:g} s; try again shortly",
-                    headers={"Retry-After": "2"})
-        finally:
-            with self.lock:
-                self.waiting -= 1
+        self.slots.enter()
 
     def _leave(self) -> None:
-        self.slots.release()
+        self.slots.leave()
 
     # -- workers ---------------------------------------------------------------------------
     def _take(self) -> Worker:

@@ -17,7 +17,6 @@ a 503 with Retry-After.
 from __future__ import annotations
 
 import atexit
-import itertools
 import threading
 import weakref
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 
 from filmld.errors import BadRequest, PayloadTooLarge, SyntaxProblem, UnsupportedMediaType
 from filmld.namespaces import prefixes
-from filmld.query_pool import QueryPool, QueryRequest
+from filmld.query_pool import QueryPool, QueryRequest, QuerySlots
 from filmld.query_worker import HOLD_BYTES, syntax_error
 from filmld.sparql import UpdateRefused, allowed_graphs, analyse, check_graphs
 from filmld.sparql_protocol import (
@@ -258,25 +257,53 @@ def _truncation_headers(headers: dict, truncated: bool | None, limit: int) -> No
                                            "endpoint's result limit)")
 
 
+def remote_slots(app: Flask | None = None) -> QuerySlots:
+    """The concurrency limit for queries a remote store evaluates (no worker pool there)."""
+    app = app or current_app
+    slots = app.extensions.get("filmld.query_slots")
+    if slots is None:
+        with _pool_lock:
+            slots = app.extensions.setdefault("filmld.query_slots", QuerySlots(
+                settings().query_concurrency, settings().query_timeout))
+    return slots
+
+
 def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
-    """The same hold-then-stream rule as the workers: exact headers for answers up to
-    HOLD_BYTES, streaming beyond for the formats that can note a cut at their end."""
+    """The same rules as the workers: a query slot held until the body is sent, exact
+    headers for answers up to HOLD_BYTES, streaming beyond for the formats that can note a
+    cut at their end."""
     config = settings()
-    answer = relay_remote(_remote_source(operation, shape), shape.kind, fmt,
-                          config.result_limit, prefixes(config.base_url))
-    held: list[bytes] = []
-    size = 0
-    for piece in answer.body:
-        held.append(piece)
-        size += len(piece)
-        if fmt.name in STREAMS_EARLY and size >= HOLD_BYTES:
-            break
-    else:
-        _truncation_headers(headers, bool(answer.state["truncated"]), config.result_limit)
-        return Response(b"".join(held), headers=headers, content_type=answer.media_type)
+    slots = remote_slots()
+    slots.enter()
+    try:
+        answer = relay_remote(_remote_source(operation, shape), shape.kind, fmt,
+                              config.result_limit, prefixes(config.base_url))
+        held: list[bytes] = []
+        size = 0
+        for piece in answer.body:
+            held.append(piece)
+            size += len(piece)
+            if fmt.name in STREAMS_EARLY and size >= HOLD_BYTES:
+                break
+        else:
+            slots.leave()
+            _truncation_headers(headers, bool(answer.state["truncated"]), config.result_limit)
+            return Response(b"".join(held), headers=headers, content_type=answer.media_type)
+    except BaseException:
+        slots.leave()
+        raise
     _truncation_headers(headers, None, config.result_limit)
-    return Response(itertools.chain(held, answer.body), headers=headers,
-                    content_type=answer.media_type, direct_passthrough=True)
+
+    def body():
+        try:
+            yield from held
+            yield from answer.body
+        finally:
+            answer.body.close()
+            slots.leave()
+
+    return Response(body(), headers=headers, content_type=answer.media_type,
+                    direct_passthrough=True)
 
 
 def _preflight() -> Response:
@@ -393,9 +420,14 @@ def _page_results(operation: Operation, shape) -> dict:
         data = stream.body if stream.body is not None else stream.read_all()
         truncated = bool(stream.finished_truncated)
     else:
-        answer = relay_remote(_remote_source(operation, shape), shape.kind,
-                              RESULT_FORMATS[fmt], limit)
-        data = b"".join(answer.body)
+        slots = remote_slots()
+        slots.enter()
+        try:
+            answer = relay_remote(_remote_source(operation, shape), shape.kind,
+                                  RESULT_FORMATS[fmt], limit)
+            data = b"".join(answer.body)
+        finally:
+            slots.leave()
         truncated = bool(answer.state["truncated"])
     if shape.kind == "graph":
         columns = ["subject", "predicate", "object"]
