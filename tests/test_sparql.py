@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from urllib.parse import quote
 
@@ -531,3 +532,22 @@ def test_repeated_get_is_answered_from_the_render_cache_until_the_data_changes(a
         assert len(calls) == 4  # POST is never cached
     finally:
         pool.run = original
+
+
+def test_checkpoints_of_a_killed_server_are_removed_at_the_next_start(tmp_path):
+    orphan = tmp_path / ".filmld-checkpoints-999999999-abc"
+    (orphan / "v1").mkdir(parents=True)
+    settings = Settings(store=str(tmp_path / "store"), query_workers=1)
+    app = create_app(settings)
+    try:
+        if not hasattr(app.extensions["filmld.store"], "checkpoint"):
+            assert get(app.test_client(), CAST).status_code == 200
+            return
+        assert get(app.test_client(), CAST).status_code == 200
+        assert not orphan.exists()
+        ours = list(tmp_path.glob(f".filmld-checkpoints-{os.getpid()}-*"))
+        assert len(ours) == 1
+    finally:
+        close_query_pool(app)
+        app.extensions["filmld.store"].close()
+    assert not list(tmp_path.glob(".filmld-checkpoints-*"))

@@ -144,6 +144,21 @@ def describe_exit(returncode: int | None) -> str:
     return f"exit status {returncode}"
 
 
+def _remove_orphans(directory: Path) -> None:
+    """Checkpoints left by a server that was killed (its pid is gone): they pin disk space."""
+    for child in directory.glob(".filmld-checkpoints-*-*"):
+        try:
+            pid = int(child.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(child, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
 class Checkpoints:
     """Read-only copies of the embedded store, one per store version, removed when unused."""
 
@@ -152,7 +167,10 @@ class Checkpoints:
         # next to the store, on its file system: a checkpoint is hard links only there
         home = getattr(store, "path", None)
         parent = Path(home).resolve().parent if home is not None else None
-        self.root = Path(tempfile.mkdtemp(prefix=".filmld-checkpoints-", dir=parent))
+        if parent is not None:
+            _remove_orphans(parent)
+        self.root = Path(tempfile.mkdtemp(prefix=f".filmld-checkpoints-{os.getpid()}-",
+                                          dir=parent))
         self.pair: tuple[str, str] | None = None
         self.serial = 0
         self.stale = False
