@@ -524,6 +524,10 @@ def test_repeated_get_is_answered_from_the_render_cache_until_the_data_changes(a
         assert get(client, query).get_data() == first
         assert len(calls) == 1
         assert "X-Filmld-Cache-Version" not in get(client, query).headers
+        etag = get(client, query).headers["ETag"]
+        revalidated = client.get("/sparql", query_string={"query": query},
+                                 headers={"If-None-Match": etag})
+        assert revalidated.status_code == 304 and len(calls) == 1
         random = "SELECT (RAND() AS ?r) {}"
         get(client, random)
         get(client, random)

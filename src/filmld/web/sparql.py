@@ -44,7 +44,7 @@ from filmld.web.state import settings, store
 blueprint = Blueprint("sparql", __name__)
 CORS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Content-Type, X-Filmld-Result-Truncated, "
+    "Access-Control-Expose-Headers": "Content-Type, ETag, X-Filmld-Result-Truncated, "
                                      "X-Filmld-Result-Limit, X-Filmld-Result-Note",
 }
 FORM = "application/x-www-form-urlencoded"
@@ -209,8 +209,11 @@ def _run(operation: Operation, shape, fmt) -> Response:
     _truncation_headers(headers, stream.truncated, config.result_limit)
     if stream.body is not None:  # complete before the first byte: one plain response
         if shape.deterministic and request.method == "GET":
-            # the render cache (web/cache.py) may keep it until the data changes
+            # the render cache (web/cache.py) may keep it until the data changes, and
+            # answers If-None-Match with a 304 (revalidated every time: no-cache)
             headers[CACHE_MARK] = stream.version
+            headers["ETag"] = f'W/"sparql-{stream.version}"'
+            headers["Cache-Control"] = "no-cache"
         return Response(stream.body, headers=headers, content_type=stream.media_type)
 
     def body():
