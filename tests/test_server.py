@@ -63,3 +63,19 @@ def test_access_log_can_be_turned_off(tmp_path):
     log = server.log.read_text()
     assert "Granian shutdown completed" in log
     assert "GET /id/film/mask-1985" not in log
+
+
+def test_etags_survive_a_restart_when_the_data_is_the_same(tmp_path):
+    """Clients keep their 304s across restarts; only a change of data changes the ETag."""
+    base = "https://films.example/"  # one public base for both runs, whatever their ports
+    first = start_server(tmp_path, base_url=base)
+    path = "id/person/cher.ttl"
+    etag = requests.get(f"{first.url}{path}", timeout=10).headers["ETag"]
+    first.stop()
+    second = start_server(tmp_path, store=str(first.store), base_url=base)
+    try:
+        again = requests.get(f"{second.url}{path}", timeout=10,
+                             headers={"If-None-Match": etag})
+    finally:
+        second.stop()
+    assert again.status_code == 304

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -23,8 +25,7 @@ class EmbeddedStore(Store):
         self.path.mkdir(parents=True, exist_ok=True)
         self.store = ox.Store(str(self.path))
         self._lock = threading.Lock()
-        self._version, self._modified = "", time.time()
-        self._bump("open")
+        self._version, self._modified = self._read_version()
 
     # -- reading --------------------------------------------------------------
     def _query(self, sparql: str):
@@ -123,9 +124,34 @@ class EmbeddedStore(Store):
         del self.store
 
     # -- the version token ----------------------------------------------------
+    # Kept across restarts, so clients' ETags stay valid while the data is the same; the
+    # names of the graphs are folded in, so a write whose token did not reach the file
+    # before a crash (a contribution is a graph of its own) still changes it.
+    def _version_file(self) -> Path:
+        return self.path / "filmld-version.json"
+
+    def _read_version(self) -> tuple[str, float]:
+        graphs = self._graphs_fingerprint()
+        try:
+            saved = json.loads(self._version_file().read_text())
+            if saved["graphs"] == graphs:
+                return str(saved["version"]), float(saved["modified"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        token = hashlib.blake2b(f"{graphs}|{time.time()}".encode(), digest_size=8).hexdigest()
+        return token, time.time()
+
+    def _graphs_fingerprint(self) -> str:
+        names = "|".join(self.graph_names())
+        return hashlib.blake2b(names.encode(), digest_size=8).hexdigest()
+
     def _bump(self, reason: str) -> None:
-        """A new token per change; a restart starts a new series, so no stale ETag survives."""
+        """A new token per change, written to the store's folder (atomically: rename)."""
         now = time.time()
         self._version = hashlib.blake2b(f"{self._version}|{reason}|{now}".encode(),
                                         digest_size=8).hexdigest()
         self._modified = now
+        temporary = self._version_file().with_suffix(".tmp")
+        temporary.write_text(json.dumps({"version": self._version, "modified": now,
+                                         "graphs": self._graphs_fingerprint()}))
+        os.replace(temporary, self._version_file())
