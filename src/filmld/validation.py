@@ -197,6 +197,9 @@ class Validator:
         self.shapes = shapes
         self.ontology = ontology if ontology is not None else rdflib.Graph()
         self.reach = reach(shapes)
+        # All that sh:class and sh:targetClass read of the ontology (SHACL 2.1.3.1): the
+        # class hierarchy. Copied into every small graph, so kept small.
+        self.hierarchy = list(self.ontology.triples((None, RDFS.subClassOf, None)))
         # pySHACL reads the shared shapes graph and keeps caches on it: one run at a time.
         self._lock = threading.Lock()
 
@@ -207,10 +210,10 @@ class Validator:
         return cls(read_shapes(settings.base_url, settings),
                    read_ontology(settings.base_url, settings))
 
-    def _graph(self) -> rdflib.Graph:
-        """A fresh in-memory graph holding the ontology (rdfs:subClassOf for sh:class)."""
+    def _graph(self, *, whole_ontology: bool = False) -> rdflib.Graph:
+        """A fresh in-memory graph holding the class hierarchy (or the whole ontology)."""
         graph = rdflib.Graph()
-        for triple in self.ontology:
+        for triple in self.ontology if whole_ontology else self.hierarchy:
             graph.add(triple)
         return graph
 
@@ -225,7 +228,7 @@ class Validator:
 
     def validate_graph(self, data: rdflib.Graph) -> Report:
         """Validate a whole data graph (files on the command line, the benchmark baseline)."""
-        graph = self._graph()
+        graph = self._graph(whole_ontology=True)
         for triple in data:
             graph.add(triple)
         conforms, results = self._run(graph)
@@ -246,7 +249,7 @@ class Validator:
         keep_nodes = {to_rdflib(n) for n in focus}
         graph = to_graph(triples, to_graph(stored, self._graph()))
         conforms, results = self._run(graph)
-        report = report_from(results, conforms, [graph], shapes=self.shapes,
+        report = report_from(results, conforms, [graph, self.ontology], shapes=self.shapes,
                              keep=keep_nodes.__contains__)
         if report.conforms:
             return report
@@ -254,7 +257,7 @@ class Validator:
         _, old = self._run(before)
         existing = {result_key(old, r) for r in old.subjects(rdflib.RDF.type,
                                                              SH.ValidationResult)}
-        return report_from(results, conforms, [graph], shapes=self.shapes,
+        return report_from(results, conforms, [graph, self.ontology], shapes=self.shapes,
                            keep=keep_nodes.__contains__, ignore=existing)
 
 
@@ -271,15 +274,15 @@ class Validator:
         removed = set(gone)
         after = to_graph([t for t in stored if t not in removed], self._graph())
         conforms, results = self._run(after)
-        report = report_from(results, conforms, [after], shapes=self.shapes,
+        report = report_from(results, conforms, [after, self.ontology], shapes=self.shapes,
                              keep=keep_nodes.__contains__)
         if report.conforms:
             return report
         _, old = self._run(to_graph(stored, self._graph()))
         existing = {result_key(old, r) for r in old.subjects(rdflib.RDF.type,
                                                              SH.ValidationResult)}
-        return report_from(results, conforms, [after], shapes=self.shapes,
-                           keep=keep_nodes.__contains__, ignore=existing)
+        return report_from(results, conforms, [after, self.ontology],
+                           shapes=self.shapes, keep=keep_nodes.__contains__, ignore=existing)
 
 
 def validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None
