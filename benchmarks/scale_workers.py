@@ -112,18 +112,22 @@ def main(argv: list[str] | None = None) -> int:
             session = requests.Session()
             started = time.monotonic()
             done = 0
+            errors: list[str] = []
             for path in paths:
                 if time.monotonic() - started > args.seconds:
                     break
                 for suffix in ("ttl", "html"):
                     response = session.get(f"{url}{path}.{suffix}", timeout=600)
                     if response.status_code != 200:
-                        raise RuntimeError(f"{name} {path}.{suffix}: {response.status_code}")
+                        errors.append(f"{path}.{suffix}: {response.status_code} "
+                                      f"{response.text[:200]}")
                     done += 1
             seconds = time.monotonic() - started
             after = worker_memory(targets[name])
             print(f"{name}: {done} distinct pages in {seconds:.0f} s "
                   f"({done / seconds:.1f} requests/s, one client, every one a cache miss)")
+            for error in errors[:5]:
+                print(f"  not 200: {error}")
             for (pid, rss0, _), (_, rss1, peak) in zip(before, after, strict=True):
                 print(f"  worker {pid}: RSS {rss0:.0f} MB at start, {rss1:.0f} MB after, "
                       f"peak {peak:.0f} MB (target < 1024)")
