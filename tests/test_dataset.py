@@ -170,3 +170,86 @@ def test_ontology_terms_dereference_like_entities(reader, term):
                                  format="turtle")
     assert (rdflib.URIRef(f"{BASE}ontology/{term}"), rdflib.RDFS.comment, None) in graph
     assert reader.get("/ontology/NoSuchTerm.ttl").status_code == 404
+
+
+# -- named graphs (issue 4 review: the graph IRIs filmld mints must dereference) -----------
+def _store_graph(app, name: str) -> rdflib.Graph:
+    from filmld.terms import to_rdflib_graph
+
+    store = app.extensions["filmld.store"]
+    return to_rdflib_graph(store.graph_triples(store.graph_iri(name)))
+
+
+@pytest.mark.parametrize("name", ["curated", "ontology"])
+def test_graph_iris_dereference_like_entities(shared_app, reader, name):
+    iri = f"{BASE}graph/{name}"
+    for accept, fmt in ((None, "ttl"), (BROWSER, "html"), ("application/ld+json", "jsonld"),
+                        ("text/turtle; charset=utf-8", "ttl")):
+        thing = reader.get(f"/graph/{name}", headers={"Accept": accept} if accept else {})
+        assert thing.status_code == 303, accept
+        assert thing.headers["Location"] == f"{iri}.{fmt}"
+        assert thing.headers["Vary"] == "Accept"
+    expected = _store_graph(shared_app, name)
+    assert len(expected) > 100
+    for fmt, rdflib_format in (("ttl", "turtle"), ("nt", "nt"), ("rdf", "xml")):
+        response = reader.get(f"/graph/{name}.{fmt}")
+        assert response.status_code == 200, fmt
+        assert "charset=utf-8" in response.headers["Content-Type"]
+        assert f'<{iri}.jsonld>; rel="alternate"' in response.headers["Link"]
+        assert response.headers["ETag"]
+        parsed = rdflib.Graph().parse(data=response.data, format=rdflib_format)
+        assert isomorphic(parsed, expected), fmt
+    as_jsonld = reader.get(f"/graph/{name}.jsonld")
+    assert as_jsonld.headers["Content-Type"] == "application/ld+json"
+    assert isomorphic(jsonld_graph(as_jsonld.data), expected)
+    etag = as_jsonld.headers["ETag"]
+    assert reader.get(f"/graph/{name}.jsonld",
+                      headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_graph_page_shows_counts_classes_and_a_sample(shared_app, reader):
+    import html5rdf
+
+    response = reader.get("/graph/curated.html")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    html5rdf.HTMLParser(strict=True).parse(page)
+    expected = _store_graph(shared_app, "curated")
+    assert f"{len(expected)} triples" in page
+    assert "<title>Graph curated · filmld</title>" in page
+    assert f'href="{BASE}id/film/mask-1985"' in page  # the sample links what it describes
+    assert f'href="{BASE}graph/curated.ttl"' in page
+    assert "Movie" in page and "Instances" in page
+    script = page.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    summary = jsonld_graph(script)
+    assert int(summary.value(rdflib.URIRef(f"{BASE}graph/curated"), VOID.triples)) == \
+        len(expected)
+
+
+def test_provenance_graph_dereferences_once_it_exists(app):
+    client = app.test_client()
+    assert client.get("/graph/provenance").status_code == 404
+    store = app.extensions["filmld.store"]
+    store.add_graph(store.graph_iri("provenance"), [ox.Triple(
+        ox.NamedNode(f"{BASE}contributions/abc"), ox.NamedNode(DCT + "creator"),
+        ox.NamedNode(f"{BASE}contributors/test"))])
+    assert client.get("/graph/provenance").headers["Location"] == f"{BASE}graph/provenance.ttl"
+    graph = rdflib.Graph().parse(data=client.get("/graph/provenance.ttl").data,
+                                 format="turtle")
+    assert (rdflib.URIRef(f"{BASE}contributions/abc"), DCT.creator,
+            rdflib.URIRef(f"{BASE}contributors/test")) in graph
+    assert client.get("/graph/provenance.html").status_code == 200
+
+
+def test_unknown_graph_is_404(reader):
+    response = reader.get("/graph/nope.ttl")
+    assert response.status_code == 404
+    assert f"{BASE}graph/curated" in response.get_json()["error"]["message"]
+
+
+def test_ontology_page_embeds_its_json_ld(reader):
+    page = reader.get("/ontology.html").get_data(as_text=True)
+    assert '<script type="application/ld+json">' in page
+    script = page.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    ontology = rdflib.Graph().parse(data=reader.get("/ontology.ttl").data, format="turtle")
+    assert isomorphic(jsonld_graph(script), ontology)

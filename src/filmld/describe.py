@@ -5,8 +5,9 @@ A description is a list of *statements*: each outgoing triple together with the 
 its object reaches (a Concise Bounded Description, https://www.w3.org/submission/CBD/), and
 each incoming triple. Statements are sorted, then paged `page_size` triples at a time: a
 statement is never split across pages, so a page is never silently truncated. The names and
-types of the neighbours of the statements on a page (`context`) come on top of the page, and
-so do the outgoing triples of the schema.org Role nodes it reaches (a film -> schema:actor ->
+types of the neighbours of the statements on a page, the labels of their classes, and the
+entity's own type and names (`context`) come on top of the page, so every page can be shown
+with names whichever statements it holds; and so do the outgoing triples of the schema.org Role nodes it reaches (a film -> schema:actor ->
 role -> actor and character), which are n-ary relations a reader needs to see whole.
 """
 
@@ -86,9 +87,22 @@ _OUTGOING = """SELECT ?p ?o ?p1 ?o1 ?p2 ?o2 ?p3 ?o3 WHERE {
 }"""
 
 
+def is_iri(value: str) -> bool:
+    """Whether `value` is an absolute IRI (RFC 3987: no space, control character, `<>"{}|^`\\`,
+    and `%` only as a percent-encoded octet), the only thing a description can be about."""
+    if any(c in value for c in '<>"{}|^`\\') or any(ord(c) < 0x21 or c == "\x7f"
+                                                      for c in value):
+        return False
+    try:
+        ox.NamedNode(value)  # Oxigraph's own IRI check: what the store could hold
+    except ValueError:
+        return False
+    return True
+
+
 def iri_ref(value: str) -> str:
     """`<value>` for a SPARQL query; refuses anything that could break out of the IRI."""
-    if any(c in value for c in '<>"{}|^`\\ \n\r\t'):
+    if not is_iri(value):
         raise ValueError(f"not an IRI: {value!r}")
     return f"<{value}>"
 
@@ -171,12 +185,13 @@ def describe(store: Store, iri: str, *, page: int = 1, page_size: int = 0) -> De
 
 
 def context_of(store: Store, iri: str, triples: list[ox.Triple]) -> list[ox.Triple]:
-    """Names and types of the neighbours, and the whole of the Role nodes among them."""
+    """The entity's own type and names, names and types of the neighbours, the labels of
+    all their classes, and the whole of the Role nodes among the neighbours."""
     subject = ox.NamedNode(iri)
     neighbours = {t.object for t in triples if isinstance(t.object, ox.NamedNode)}
     neighbours |= {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)}
     neighbours |= {t.predicate for t in triples}
-    neighbours.discard(subject)
+    neighbours.add(subject)  # its own name and type on every page, whatever the page holds
     context = names_of(store, neighbours)
     roles = {t.subject for t in context
              if t.predicate.value == RDF_TYPE and t.object.value in ROLE_TYPES}
@@ -191,17 +206,24 @@ def context_of(store: Store, iri: str, triples: list[ox.Triple]) -> list[ox.Trip
         further |= {t.subject for t in role_triples}
         further |= {t.predicate for t in role_triples}
         context += names_of(store, further - seen)
+    # The classes of everything shown, named too (a client shows "Character", not an IRI).
+    classes = {t.object for t in (*triples, *context)
+               if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode)}
+    context += names_of(store, classes, LABELS)
     return context
 
 
-def names_of(store: Store, nodes: set) -> list[ox.Triple]:
-    """rdf:type, rdfs:label and schema:name of each node, in one query."""
+LABELS = (RDFS_LABEL, SCHEMA_NAME)
+
+
+def names_of(store: Store, nodes: set, predicates: tuple[str, ...] = NAMING) -> list[ox.Triple]:
+    """rdf:type, rdfs:label and schema:name of each node (or `predicates`), in one query."""
     if not nodes:
         return []
     values = " ".join(iri_ref(n.value) for n in nodes)
     rows = store.select(
         f"SELECT ?x ?p ?v WHERE {{ VALUES ?x {{ {values} }} VALUES ?p {{ "
-        + " ".join(f"<{p}>" for p in NAMING) + " } ?x ?p ?v }")
+        + " ".join(f"<{p}>" for p in predicates) + " } ?x ?p ?v }")
     return [ox.Triple(r["x"], r["p"], r["v"]) for r in rows]
 
 

@@ -59,6 +59,10 @@ class NotAcceptable(FilmldError):
     status, title = 406, "Not acceptable"
 
 
+class PreconditionFailed(FilmldError):
+    status, title = 412, "Precondition failed"
+
+
 class PayloadTooLarge(FilmldError):
     status, title = 413, "Payload too large"
 

@@ -6,6 +6,17 @@ Policy (README, "Content negotiation"):
   ties go to the first media type of `MEDIA_TYPES` (server preference: Turtle first);
 - a missing or empty Accept, or `*/*` alone, gets Turtle, the format of machine clients;
   a browser's Accept (`text/html,...,*/*;q=0.8`) names text/html at q=1 and gets HTML;
+- media-type parameters other than q never prevent a match (RFC 9110 section 12.5.1):
+  `text/turtle; charset=utf-8` and `text/html;level=1` match our types. Every document is
+  UTF-8, whatever charset a range names;
+- JSON-LD profiles (JSON-LD 1.1 section 9, the `profile` parameter): every JSON-LD document
+  filmld serves is compacted, with its context embedded, so `#compacted` matches; a range
+  asking for `#expanded` or `#flattened` is still served the compacted document (a profile
+  "does not change the semantics", and any JSON-LD processor expands it in one call, with
+  no network), rather than refused or demoted;
+- a range with a malformed q (`text/turtle;q=abc`, `q=2`) is ignored, as Werkzeug's parser
+  does; an Accept with no valid range left is treated as absent (RFC 9110 section 12.5.1: no
+  Accept means any media type), so it gets Turtle, not a 406;
 - `application/json` is answered with JSON-LD (compact, readable as plain JSON);
 - nothing acceptable is a 406 listing the available media types, never a guess.
 """
@@ -61,6 +72,17 @@ _FORMAT_ALIASES = {"turtle": "ttl", "json-ld": "jsonld", "json": "jsonld", "ntri
 _AVAILABLE = list(dict.fromkeys(MEDIA_TYPES))
 
 
+SUFFIX_ALIASES = {"htm": "html"}
+"""File suffixes that name a format under another name: `/id/person/cher.htm` is the HTML
+document, as `?format=htm` is (both answer like `.html`)."""
+
+
+def suffix_format(suffix: str, offered: tuple[str, ...] = FORMAT_NAMES) -> str | None:
+    """The format a path suffix names (`ttl`, `html`, `htm` ...), or None when it names none."""
+    name = SUFFIX_ALIASES.get(suffix, suffix)
+    return name if name in offered else None
+
+
 def format_name(explicit: str) -> str:
     """The format an explicit suffix or ?format= value names (a media type works too)."""
     key = explicit.strip().lower()
@@ -89,8 +111,14 @@ def _negotiate(accept: str, offered: tuple[str, ...]) -> str:
     # Cached: clients send the same few Accept headers, and parsing is the costly part.
     if not accept.strip():
         return offered[0]
+    ranges = parse_accept_header(accept, MIMEAccept)
+    if not ranges:  # nothing valid in it (malformed q-values are dropped by the parser)
+        return offered[0]
+    # Parameters other than q (charset, level, profile) do not prevent a match for our
+    # types: Werkzeug only matches a range with parameters to an offer with the same ones.
+    bare = MIMEAccept([(value.split(";", 1)[0].strip(), quality) for value, quality in ranges])
     media = [m for m, name in MEDIA_TYPES.items() if name in offered]
-    best = parse_accept_header(accept, MIMEAccept).best_match(media)
+    best = bare.best_match(media)
     if best is None:
         available = [m for m in _AVAILABLE if MEDIA_TYPES[m] in offered]
         raise NotAcceptable(

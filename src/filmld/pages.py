@@ -39,15 +39,15 @@ def render(template: str, **values) -> bytes:
 def render_page(doc: Document) -> bytes:
     """The entity page: the view model, the neighbourhood picture and the JSON-LD."""
     from filmld.renderers import render_jsonld
-    from filmld.svg import neighbourhood
+    from filmld.svg import choose, neighbourhood
     from filmld.view_model import page_model
 
     description = doc.description
     model = page_model(description, doc.store, doc.base)
     query = f"?page={description.page}" if description.page > 1 else ""
+    hood = choose(model.neighbours) if model.neighbours else None
     return render(
         "entity.html", model=model, base=doc.base, page=description,
         formats=alternates(doc.iri, "html", query),
-        jsonld=script_json(render_jsonld(doc)),
-        picture=Markup(neighbourhood(model.title, model.neighbours))
-        if model.neighbours else None)
+        jsonld=script_json(render_jsonld(doc)), hood=hood,
+        picture=Markup(neighbourhood(model.title, hood)) if hood else None)

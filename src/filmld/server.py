@@ -28,6 +28,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from filmld.log_format import granian_log_config
+
     if workers > 1 and not is_remote(settings):
         raise ValueError("--workers above 1 needs a remote --store URL: the embedded store "
                          "belongs to one process")
@@ -41,6 +43,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> int:
         workers=workers,
         blocking_threads=8,
         log_access=settings.access_log,
+        # granian writes the percent-decoded path as it is: escape control characters.
+        log_dictconfig=granian_log_config(),
         backlog=2048,
         # A worker that failed to start (the store was down at that moment) is started again.
         respawn_failed_workers=is_remote(settings),

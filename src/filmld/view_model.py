@@ -14,6 +14,7 @@ from filmld.describe import (
     SCHEMA,
     SCHEMA_NAME,
     Description,
+    describe,
     iri_ref,
     names_of,
 )
@@ -62,6 +63,15 @@ class OrderedSection:
 
 
 @dataclass
+class Neighbour:
+    """A resource drawn in the neighbourhood picture: linked to (outgoing) or from."""
+
+    link: Link
+    outgoing: bool
+    rank: int = 0
+
+
+@dataclass
 class PageModel:
     iri: str
     title: str
@@ -73,7 +83,7 @@ class PageModel:
     roles: list[CastMember] = field(default_factory=list)
     sections: list[OrderedSection] = field(default_factory=list)
     texts: list[OrderedSection] = field(default_factory=list)
-    neighbours: list[tuple[Link, bool]] = field(default_factory=list)
+    neighbours: list[Neighbour] = field(default_factory=list)
 
 
 def labels(triples: list[ox.Triple], *, short: bool = False) -> dict[str, str]:
@@ -147,7 +157,8 @@ def _cast(triples: list[ox.Triple], names: dict[str, str], base: str,
 
 
 def _ordered_sections(store: Store, subject: str, predicates: list[ox.NamedNode],
-                      names: dict[str, str], reverse: bool = False) -> list[OrderedSection]:
+                      names: dict[str, str], reverse: bool = False,
+                      base: str = "") -> list[OrderedSection]:
     """Linked resources that carry schema:position, in order, with their name and text.
 
     Outgoing (`reverse` False): at least two parts (a plot, not one event), text from
@@ -163,6 +174,11 @@ def _ordered_sections(store: Store, subject: str, predicates: list[ox.NamedNode]
         f"OPTIONAL {{ ?x <{SCHEMA_DESCRIPTION}> ?description }} }}")
     sections: dict[str, list[OrderedPart]] = {}
     seen: set[tuple[str, str]] = set()
+    # The parts' own names (short: "Rocky dies in his sleep"), wherever they were described.
+    part_names = labels(names_of(store, {row["x"] for row in rows
+                                         if isinstance(row["x"], ox.NamedNode)}), short=True)
+    names = {**names, **{k: v for k, v in part_names.items()
+                         if k.startswith(base) and "/ontology/" not in k}}
     for row in rows:
         key = (row["p"].value, row["x"].value)
         if key in seen:
@@ -188,62 +204,93 @@ def _ordered_sections(store: Store, subject: str, predicates: list[ox.NamedNode]
     return sorted(result, key=lambda s: s.title)
 
 
-def page_model(description: Description, store: Store, base: str = "") -> PageModel:
-    triples = description.triples
+def _kind_rank(iri: str, base: str) -> int:
+    """How much a neighbour matters in the picture: people and characters first, plot
+    events, summaries and sources last (issue 4: the picture draws only MAX_NODES)."""
+    kind = iri[len(base):].split("/")[1] if iri.startswith(f"{base}id/") else ""
+    return _KIND_RANKS.get(kind, len(_KIND_RANKS))
+
+
+_KIND_RANKS = {"person": 0, "character": 1, "place": 2, "organization": 2, "role": 3,
+               "film": 4, "recording": 5, "condition": 6, "theme": 6, "trait": 7,
+               "attitude": 7, "event": 8, "summary": 9, "source": 10}
+
+
+def _neighbours(description: Description, names: dict[str, str],
+                base: str) -> list[Neighbour]:
     subject = description.subject
-    extra_names = names_of(store, {t.object for t in triples
-                                   if t.predicate.value == RDF_TYPE
-                                   and isinstance(t.object, ox.NamedNode)})
-    names = labels(triples + extra_names)
+    found: dict[str, Neighbour] = {}
+    for t in description.outgoing:
+        if t.subject.value == subject and isinstance(t.object, ox.NamedNode) and \
+                t.predicate.value != RDF_TYPE and t.object.value.startswith(base):
+            found.setdefault(t.object.value, Neighbour(
+                link(t.object, names, base), True, _kind_rank(t.object.value, base)))
+    for t in description.incoming:
+        if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(base):
+            found.setdefault(t.subject.value, Neighbour(
+                link(t.subject, names, base), False, _kind_rank(t.subject.value, base)))
+    return list(found.values())
+
+
+def page_model(description: Description, store: Store, base: str = "") -> PageModel:
+    """What one page shows. Title, types and every label come with each page (the
+    description's context); the overview (summary, cast, roles, plot, texts, picture) is
+    about the whole entity, so a paged entity shows it on its first page."""
+    subject = description.subject
+    whole: Description | None = description
+    if description.pages > 1:
+        whole = describe(store, subject) if description.page == 1 else None
+    triples = description.triples
+    names = labels(triples)
+    types = [link(t.object, names, base) for t in triples
+             if t.subject.value == subject and t.predicate.value == RDF_TYPE]
     own = [t for t in description.outgoing if t.subject.value == subject]
-    types = [link(t.object, names, base) for t in own if t.predicate.value == RDF_TYPE]
-    summary = _literal(own, subject, SCHEMA_DESCRIPTION) or \
-        _literal(own, subject, RDFS_COMMENT)
     shown = [t for t in own if t.predicate.value != RDF_TYPE]
+    model = PageModel(
+        iri=subject,
+        title=names.get(subject, _short(subject)),
+        summary=None,
+        types=types,
+        outgoing=_group(shown, lambda t: t.object, names, base),
+        incoming=_group(description.incoming, lambda t: t.subject, names, base),
+    )
+    if whole is not None:
+        _overview(model, whole, store, base)
+    return model
+
+
+def _overview(model: PageModel, whole: Description, store: Store, base: str) -> None:
+    """Summary, cast, roles, ordered sections, texts and neighbours of the whole entity."""
+    subject = whole.subject
+    triples = whole.triples
+    names = labels(triples)
+    own = [t for t in whole.outgoing if t.subject.value == subject]
+    model.summary = _literal(own, subject, SCHEMA_DESCRIPTION) or \
+        _literal(own, subject, RDFS_COMMENT)
     role_types = {t.subject.value for t in triples
                   if t.predicate.value == RDF_TYPE and t.object.value in ROLE_TYPES}
     cast_roles = [t.object.value for t in own
                   if t.predicate.value == SCHEMA_ACTOR and t.object.value in role_types]
-    played = [t.subject.value for t in description.incoming
+    played = [t.subject.value for t in whole.incoming
               if t.predicate.value == SCHEMA_ACTOR and t.subject.value in role_types]
     short = labels(triples, short=True)
-    roles = _cast(triples, short, base, played)
-    for member, role in zip(roles, played):
+    model.roles = _cast(triples, short, base, played)
+    for member, role in zip(model.roles, played):
         films = [t.subject for t in triples
                  if t.object.value == role and t.predicate.value == SCHEMA_ACTOR]
         member.actor = link(films[0], names, base) if films else None
+    model.cast = sorted(_cast(triples, short, base, cast_roles),
+                        key=lambda m: m.actor.text if m.actor else "")
     out_predicates = sorted({t.predicate for t in own if t.predicate.value != RDF_TYPE},
                             key=lambda p: p.value)
-    in_predicates = sorted({t.predicate for t in description.incoming},
-                           key=lambda p: p.value)
+    in_predicates = sorted({t.predicate for t in whole.incoming}, key=lambda p: p.value)
     part_names = {**names, **{k: v for k, v in short.items()
                               if k.startswith(base) and "/ontology/" not in k}}
-    sections = _ordered_sections(store, subject, out_predicates, part_names)
-    texts = [s for s in _ordered_sections(store, subject, in_predicates, part_names,
-                                          reverse=True)
-             if any(p.text for p in s.parts)]
-    neighbours: dict[str, tuple[Link, bool]] = {}
-    for t in description.outgoing:
-        if t.subject.value == subject and isinstance(t.object, ox.NamedNode) and \
-                t.predicate.value != RDF_TYPE and t.object.value.startswith(base):
-            neighbours.setdefault(t.object.value, (link(t.object, part_names, base), True))
-    for t in description.incoming:
-        if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(base):
-            neighbours.setdefault(t.subject.value, (link(t.subject, part_names, base), False))
-    return PageModel(
-        iri=subject,
-        title=names.get(subject, _short(subject)),
-        summary=summary,
-        types=types,
-        outgoing=_group(shown, lambda t: t.object, names, base),
-        incoming=_group(description.incoming, lambda t: t.subject, names, base),
-        cast=sorted(_cast(triples, short, base, cast_roles),
-                    key=lambda m: m.actor.text if m.actor else ""),
-        roles=roles,
-        sections=sections,
-        texts=texts,
-        neighbours=list(neighbours.values()),
-    )
+    model.sections = _ordered_sections(store, subject, out_predicates, part_names, base=base)
+    model.texts = [s for s in _ordered_sections(store, subject, in_predicates, part_names,
+                                                reverse=True, base=base)
+                   if any(p.text for p in s.parts)]
+    model.neighbours = _neighbours(whole, part_names, base)
 
 
 @dataclass

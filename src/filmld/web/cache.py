@@ -7,20 +7,24 @@ about 0.9. The cache keeps a response only when its view marked it (`CACHE_MARK`
 store version it rendered from), and forgets everything when `store.version()` changes,
 so a contribution shows at once. A kept response is replayed with exactly the status and
 headers Flask produced; the key includes the Accept header only for responses that say
-`Vary: Accept`. Conditional requests (RFC 9110 section 13.2.2: If-None-Match first, then
-If-Modified-Since) are decided here for cached and uncached responses alike, by one
-function, so both paths answer the same.
+`Vary: Accept`. Conditional requests (RFC 9110 section 13.2.2: If-Match, then
+If-Unmodified-Since, both 412 when they fail; then If-None-Match, then If-Modified-Since,
+both 304) are decided here for cached and uncached responses alike, by one function,
+`precondition`, so both paths answer the same. Preconditions only apply to a response that
+would be 2xx (section 13.2.1): a 303, 404 or 406 ignores them.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+from filmld.errors import PreconditionFailed, error_body
 from filmld.store import Store
-from filmld.web.http import CACHE_MARK
+from filmld.web.http import CACHE_MARK, CORS_HEADERS
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 _MARK = CACHE_MARK.lower()
@@ -58,24 +62,62 @@ def _entry(status: str, headers: list[tuple[str, str]], body: bytes) -> Entry:
                  "accept" in vary)
 
 
-def not_modified(environ: dict, etag: str | None, last_modified: str | None) -> bool:
-    """Whether a GET/HEAD with these validators is answered 304 (RFC 9110 13.1.2, 13.1.3)."""
+def _date(value: str | None):
+    if value is None:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # an unparseable date is ignored (sections 13.1.3, 13.1.4)
+
+
+def _tags(field: str) -> list[str]:
+    return [t.strip() for t in field.split(",") if t.strip()]
+
+
+def precondition(environ: dict, etag: str | None, last_modified: str | None) -> int | None:
+    """412, 304 or None (answer normally) for a GET/HEAD whose 200 would carry these
+    validators: RFC 9110 section 13.2.2, steps 1 to 4, in that order."""
+    if_match = environ.get("HTTP_IF_MATCH")
+    if if_match is not None:
+        # Strong comparison (section 13.1.1): a weak tag never matches; "*" matches any
+        # current representation, and a 200 is one.
+        if if_match.strip() != "*" and (
+                etag is None or etag.startswith("W/") or etag not in _tags(if_match)):
+            return 412
+    else:
+        since = _date(environ.get("HTTP_IF_UNMODIFIED_SINCE"))
+        modified = _date(last_modified)
+        if since is not None and modified is not None and modified > since:
+            return 412  # section 13.1.4: changed after the date the client knows
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         if etag is None:
-            return False
+            return None
         if if_none_match.strip() == "*":
-            return True
+            return 304
         # Weak comparison for If-None-Match (section 13.1.2): W/ prefixes are ignored.
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return etag.removeprefix("W/") in tags
-    since = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if since is None or last_modified is None:
-        return False
-    try:
-        return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(since)
-    except (TypeError, ValueError):
-        return False  # an unparseable date is ignored (section 13.1.3)
+        tags = {t.removeprefix("W/") for t in _tags(if_none_match)}
+        return 304 if etag.removeprefix("W/") in tags else None
+    since = _date(environ.get("HTTP_IF_MODIFIED_SINCE"))
+    modified = _date(last_modified)
+    if since is not None and modified is not None and modified <= since:
+        return 304
+    return None
+
+
+def _precondition_failed(environ: dict, start_response: Callable,
+                         headers: list[tuple[str, str]]) -> list[bytes]:
+    """412 in the one error shape (JSON), with the validators the client can retry with."""
+    error = PreconditionFailed("a precondition of this request (If-Match or "
+                               "If-Unmodified-Since) does not hold for the current "
+                               "representation")
+    body = json.dumps(error_body(error).as_dict()).encode()
+    kept = [(k, v) for k, v in headers if k.lower() in ("etag", "last-modified", "vary")]
+    start_response("412 Precondition Failed",
+                   [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                    *CORS_HEADERS.items(), *kept])
+    return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
 
 class RenderCache:
@@ -111,10 +153,13 @@ class RenderCache:
         return self._answer(environ, start_response, entry)
 
     def _answer(self, environ: dict, start_response: Callable, entry: Entry):
-        if (entry.etag is not None or entry.last_modified is not None) and \
-                not_modified(environ, entry.etag, entry.last_modified):
-            start_response("304 Not Modified", entry.not_modified_headers)
-            return []
+        if entry.etag is not None or entry.last_modified is not None:
+            outcome = precondition(environ, entry.etag, entry.last_modified)
+            if outcome == 304:
+                start_response("304 Not Modified", entry.not_modified_headers)
+                return []
+            if outcome == 412:
+                return _precondition_failed(environ, start_response, entry.headers)
         start_response(entry.status, entry.headers)
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
 
@@ -136,12 +181,16 @@ class RenderCache:
         code = status[:3]
         if mark is None or code not in ("200", "303"):
             validators = (_header(headers, "etag"), _header(headers, "last-modified"))
-            if code == "200" and validators != (None, None) and \
-                    not_modified(environ, *validators):
+            outcome = precondition(environ, *validators) \
+                if code == "200" and validators != (None, None) else None
+            if outcome == 304:
                 _close(body_iter)
                 start_response("304 Not Modified",
                                [(k, v) for k, v in headers if k.lower() in _NOT_MODIFIED_KEEP])
                 return []
+            if outcome == 412:
+                _close(body_iter)
+                return _precondition_failed(environ, start_response, headers)
             start_response(status, headers)
             if head:
                 _close(body_iter)

@@ -1,5 +1,6 @@
-"""Dataset-level documents: the home page, streamed dumps, VoID, the JSON-LD context, and
-the ontology (its namespace IRI and each term, negotiated 303 style like entities)."""
+"""Dataset-level documents: the home page, streamed dumps, VoID, the JSON-LD context, the
+ontology (its namespace IRI and each term, negotiated 303 style like entities), and the
+named graphs filmld mints (`/graph/curated` ..., 303 style too: see `filmld.graphs`)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,24 @@ import json
 
 from flask import Blueprint, Response, request
 
+from filmld import graphs
 from filmld.dumps import CONTENT_TYPES, dump
 from filmld.errors import NotFound
 from filmld.jsonld import context
-from filmld.negotiation import FORMATS, choose_format
+from filmld.negotiation import FORMATS, choose_format, suffix_format
 from filmld.ontology_model import ontology_model
-from filmld.pages import alternates, render
-from filmld.renderers import RENDERERS, Document
+from filmld.pages import alternates, render, script_json
+from filmld.renderers import RENDERERS, Document, render_jsonld
 from filmld.view_model import home_model
 from filmld.void import void_iri, void_triples
 from filmld.web.http import (
     CACHE_MARK,
-    PREFLIGHT_HEADERS,
     alternate_links,
     cacheable,
     link_header,
     preflight,
     see_other,
+    uri,
 )
 from filmld.web.resources import document_response, split_suffix, thing_response
 from filmld.web.state import settings, store
@@ -34,8 +36,6 @@ RDF_ONLY = ("ttl", "jsonld", "nt", "rdf")
 
 @blueprint.after_request
 def _cors(response: Response) -> Response:
-    if request.method == "OPTIONS":
-        response.headers.update(PREFLIGHT_HEADERS)
     return preflight(response)
 
 
@@ -78,7 +78,7 @@ def void() -> Response:
                         offered=RDF_ONLY)
     response = _void(fmt)
     response.headers["Vary"] = "Accept"
-    response.headers["Content-Location"] = f"{void_iri(settings().base_url)}.{fmt}"
+    response.headers["Content-Location"] = uri(f"{void_iri(settings().base_url)}.{fmt}")
     return response
 
 
@@ -105,18 +105,20 @@ def ontology() -> Response:
     return see_other(f"{stem}.{fmt}", alternate_links(stem, None))
 
 
-@blueprint.get("/ontology.<fmt>")
-def ontology_document(fmt: str) -> Response:
+@blueprint.get("/ontology.<suffix>")
+def ontology_document(suffix: str) -> Response:
     """The whole ontology graph; as HTML, a page documenting every term."""
-    if fmt not in FORMATS:
-        raise NotFound(f"no /ontology.{fmt}; available: {', '.join(FORMATS)}")
+    fmt = suffix_format(suffix)
+    if fmt is None:
+        raise NotFound(f"no /ontology.{suffix}; available: {', '.join(FORMATS)}")
     base = settings().base_url
     version = store().version()
     triples = store().graph_triples(store().graph_iri("ontology"))
     stem = f"{base}ontology"
     if fmt == "html":
+        jsonld = render_jsonld(Document(f"{base}ontology/", triples, base))
         body = render("ontology.html", model=ontology_model(triples, base), base=base,
-                      formats=alternates(stem, "html"))
+                      formats=alternates(stem, "html"), jsonld=script_json(jsonld))
         response = Response(body, content_type=FORMATS["html"].content_type)
     else:
         renderer = RENDERERS[fmt]
@@ -132,3 +134,33 @@ def ontology_term(name: str) -> Response:
     stem, fmt = split_suffix(name)
     iri = f"{settings().base_url}ontology/{stem}"
     return thing_response(iri) if fmt is None else document_response(iri, fmt)
+
+
+# -- the named graphs ---------------------------------------------------------------------
+@blueprint.get("/graph/<name>")
+def graph(name: str) -> Response:
+    """A named graph: 303 to /graph/<name>.<fmt> like an entity; the document is the graph."""
+    stem, fmt = split_suffix(name)
+    base = settings().base_url
+    iri = f"{graphs.graph_prefix(base)}{stem}"
+    if iri not in graphs.served_graphs(store(), base):
+        raise NotFound(f"{iri} is not a graph of this dataset; graphs: "
+                       + ", ".join(graphs.served_graphs(store(), base)))
+    if fmt is None:
+        fmt = choose_format(request.headers.get("Accept"), request.args.get("format"))
+        return see_other(f"{iri}.{fmt}", alternate_links(iri, None))
+    version = store().version()
+    if fmt == "html":
+        summary = graphs.summarise(store(), iri, base)
+        jsonld = render_jsonld(Document(iri, graphs.summary_triples(summary), base))
+        body = render("graph.html", model=summary, base=base, formats=alternates(iri, "html"),
+                      jsonld=script_json(jsonld))
+        response = Response(body, content_type=FORMATS["html"].content_type)
+    else:
+        response = Response(graphs.write(store(), iri, fmt, base),
+                            content_type=FORMATS[fmt].content_type)
+    response.headers["Link"] = link_header(alternate_links(iri, fmt))
+    response = cacheable(response, f"graph-{fmt}", version=version)
+    if fmt != "html":
+        del response.headers[CACHE_MARK]  # streamed, maybe large: validators only
+    return response

@@ -7,7 +7,8 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from filmld.errors import FilmldError, error_body
+from filmld.errors import BadRequest, FilmldError, error_body
+from filmld.log_format import has_control_characters, printable
 
 log = logging.getLogger("filmld")
 
@@ -43,12 +44,21 @@ def _from_http(exc: HTTPException) -> FilmldError:
 
 
 def _unexpected(exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.path)
+    log.exception("unexpected error on %s %s", request.method, printable(request.path))
     error = FilmldError("the server failed to answer this request; it has been logged")
     return error_response(error)
 
 
+def _refuse_control_characters() -> None:
+    """A path with control characters (`%0A`, `%00` decoded) names nothing of ours and is
+    refused before any view sees it: 400, never echoed raw into a log (log injection)."""
+    if has_control_characters(request.path):
+        raise BadRequest("the path contains control characters (" +
+                         printable(request.path) + "); no IRI of this dataset does")
+
+
 def register(app: Flask) -> None:
+    app.before_request(_refuse_control_characters)
     app.register_error_handler(FilmldError, error_response)
     app.register_error_handler(HTTPException, lambda exc: error_response(_from_http(exc)))
     app.register_error_handler(Exception, _unexpected)

@@ -3,7 +3,8 @@ CORS, alternates; and the internal mark that lets the render cache keep a respon
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
+from werkzeug.urls import iri_to_uri
 
 from filmld.negotiation import FORMATS
 from filmld.web.state import settings, store
@@ -19,16 +20,25 @@ CORS_HEADERS = {
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Accept-Language, If-None-Match, "
-                                    "If-Modified-Since, Cache-Control",
+                                    "If-Modified-Since, If-Match, If-Unmodified-Since, "
+                                    "Cache-Control",
     "Access-Control-Max-Age": "86400",
 }
 
 
+def uri(iri: str) -> str:
+    """An IRI as a URI, for header fields (RFC 3987 section 3.1: UTF-8, percent-encoded):
+    field values are ASCII in practice (RFC 9110 section 5.5), so `/id/person/élodie` is
+    sent as `/id/person/%C3%A9lodie`. Werkzeug does the same for Location by itself."""
+    return iri_to_uri(iri)
+
+
 def link_header(links: list[tuple[str, str, str | None]]) -> str:
-    """`Link` value (RFC 8288) from (target, rel, media type) entries."""
+    """`Link` value (RFC 8288 section 3: a URI-Reference in <>) from (target, rel, media
+    type) entries."""
     parts = []
     for target, rel, media in links:
-        parts.append(f'<{target}>; rel="{rel}"' + (f'; type="{media}"' if media else ""))
+        parts.append(f'<{uri(target)}>; rel="{rel}"' + (f'; type="{media}"' if media else ""))
     return ", ".join(parts)
 
 
@@ -68,7 +78,16 @@ def see_other(location: str, links: list[tuple[str, str, str]]) -> Response:
 
 def preflight(response: Response) -> Response:
     """CORS on every read of these blueprints, preflight (OPTIONS) answers included; errors
-    say `Vary: Accept` because their body is a page for browsers and JSON otherwise."""
+    say `Vary: Accept` because their body is a page for browsers and JSON otherwise.
+
+    OPTIONS answers 204 No Content with `Allow` and the preflight headers: it has no body,
+    so it has no Content-Type either (RFC 9110 section 9.3.7)."""
+    if request.method == "OPTIONS" and response.status_code == 200:
+        response.status_code = 204
+        response.headers.update(PREFLIGHT_HEADERS)
+        response.set_data(b"")
+        del response.headers["Content-Type"]
+        del response.headers["Content-Length"]
     response.headers.update(CORS_HEADERS)
     if response.status_code >= 400 and "Vary" not in response.headers:
         response.headers["Vary"] = "Accept"

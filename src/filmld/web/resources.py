@@ -7,29 +7,31 @@ with `Vary: Accept`. The documents (`.ttl`, `.jsonld`, `.nt`, `.rdf`, `.html`) a
 200 in that one format, with `Link: rel="alternate"` to the others, strong ETags,
 Last-Modified, Cache-Control and CORS. `?page=N` pages large descriptions (Link rel=next,
 and hydra:next/hydra:totalItems in the RDF). Ontology terms are served the same way by
-`filmld.web.dataset`. Unknown IRIs are 404, other methods 405, unknown formats 406.
+`filmld.web.dataset`. Unknown IRIs are 404, other methods 405, unknown formats 406. A path
+that makes no IRI (`/id/person/a%20b`, `cher%ZZ`: RFC 3987 allows no space there and `%` only
+before two hex digits) is a 404 too: no dataset can describe it. `.htm` is the `.html`
+document (as `?format=htm` is), with `Content-Location` naming `.html`.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from filmld.describe import describe, is_described, page_metadata
+from filmld.describe import describe, is_described, is_iri, page_metadata
 from filmld.errors import BadRequest, NotFound
-from filmld.negotiation import FORMATS, choose_format
+from filmld.negotiation import choose_format, suffix_format
 from filmld.renderers import RENDERERS, Document
 from filmld.web.http import (
-    PREFLIGHT_HEADERS,
     alternate_links,
     cacheable,
     link_header,
     preflight,
     see_other,
+    uri,
 )
 from filmld.web.state import settings, store
 
 blueprint = Blueprint("resources", __name__)
-SUFFIXES = tuple(FORMATS)
 
 
 @blueprint.app_context_processor
@@ -39,8 +41,6 @@ def _base() -> dict:
 
 @blueprint.after_request
 def _cors(response: Response) -> Response:
-    if request.method == "OPTIONS":
-        response.headers.update(PREFLIGHT_HEADERS)
     return preflight(response)
 
 
@@ -52,9 +52,18 @@ def requested_page() -> int:
 
 
 def split_suffix(name: str) -> tuple[str, str | None]:
-    """`cher.ttl` -> (`cher`, `ttl`); a name without a known suffix keeps its dots."""
+    """`cher.ttl` -> (`cher`, `ttl`), `cher.htm` -> (`cher`, `html`); a name without a known
+    suffix keeps its dots."""
     stem, dot, suffix = name.rpartition(".")
-    return (stem, suffix) if dot and stem and suffix in SUFFIXES else (name, None)
+    fmt = suffix_format(suffix) if dot and stem else None
+    return (stem, fmt) if fmt else (name, None)
+
+
+def describable(iri: str) -> str:
+    """`iri` itself, or a 404 when the path made something that is not an IRI at all."""
+    if not is_iri(iri):
+        raise NotFound(f"{iri!r} is not an IRI (RFC 3987), so this dataset cannot describe it")
+    return iri
 
 
 def _page_query(page: int) -> str:
@@ -65,7 +74,7 @@ def thing_response(iri: str) -> Response:
     """303 to the document in the negotiated format (or 404 / 406)."""
     fmt = choose_format(request.headers.get("Accept"), request.args.get("format"))
     page = requested_page()
-    if not is_described(store(), iri):
+    if not is_described(store(), describable(iri)):
         raise NotFound(f"{iri} is not described in this dataset")
     query = _page_query(page)
     return see_other(f"{iri}.{fmt}{query}", alternate_links(iri, None, query))
@@ -76,7 +85,7 @@ def document_response(iri: str, fmt: str) -> Response:
     page = requested_page()
     version = store().version()
     page_size = settings().page_size
-    description = describe(store(), iri, page=page, page_size=page_size)
+    description = describe(store(), describable(iri), page=page, page_size=page_size)
     if not description.exists:
         if page > 1 and is_described(store(), iri):
             raise NotFound(f"{iri} has {description.pages} page(s); there is no page {page}")
@@ -93,6 +102,8 @@ def document_response(iri: str, fmt: str) -> Response:
         links.append((f"{iri}.{fmt}{_page_query(description.previous_page)}", "prev", None))
     links.append((iri, "about", None))
     response.headers["Link"] = link_header(links)
+    if not request.path.endswith(f".{fmt}"):  # an alias suffix (.htm): name the canonical
+        response.headers["Content-Location"] = uri(f"{iri}.{fmt}{query}")
     return cacheable(response, f"{fmt}-p{page}", version=version)
 
 
