@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from pathlib import Path
 
 import requests
 
@@ -79,3 +80,40 @@ def test_etags_survive_a_restart_when_the_data_is_the_same(tmp_path):
     finally:
         second.stop()
     assert again.status_code == 304
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigkill_of_the_server_leaves_no_worker_holding_the_store(tmp_path):
+    """An operator's `kill -9` must not leave an orphan worker locking the store."""
+    server = start_server(tmp_path)
+    requests.get(f"{server.url}id/film/mask-1985.ttl", timeout=10)
+    time.sleep(3)  # the worker outlives idle moments: only its parent's death ends it
+    workers = _children(server.process.pid)
+    assert workers and all(_alive(w) for w in workers)
+    server.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+    again = start_server(tmp_path, store=str(server.store))
+    try:
+        assert requests.get(f"{again.url}id/film/mask-1985.ttl", timeout=10).status_code == 200
+    finally:
+        again.stop()
