@@ -729,3 +729,17 @@ def test_htm_suffix_is_the_html_document_like_format_htm(reader):
     assert htm.headers["Content-Type"] == "text/html; charset=utf-8"
     assert htm.data == reader.get("/id/person/cher.html").data
     assert reader.get("/ontology.htm").status_code == 200
+
+
+def test_page_iris_are_written_as_full_iris_in_turtle(tmp_path):
+    app = create_app(Settings(store=str(tmp_path / "store"), page_size=20))
+    try:
+        text = app.test_client().get("/id/film/mask-1985.ttl?page=2").get_data(as_text=True)
+        assert f"<{FILM}?page=2> " in text and f"<{FILM}?page=3>" in text
+        assert "\\?" not in text and "\\=" not in text
+        graph = rdflib.Graph().parse(data=text, format="turtle")
+        hydra = rdflib.Namespace("http://www.w3.org/ns/hydra/core#")
+        assert graph.value(rdflib.URIRef(f"{FILM}?page=2"), hydra.next) == \
+            rdflib.URIRef(f"{FILM}?page=3")
+    finally:
+        app.extensions["filmld.store"].close()

@@ -7,6 +7,7 @@ cached rendering honest. HTML lives in `filmld.pages` and registers itself here 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,8 +79,41 @@ def render_turtle(triples, base: str, main: str | None = None) -> bytes:
     if isinstance(triples, Document):
         triples = triples.triples
     triples = _ordered(list(triples))
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE,
-                        prefixes=used_prefixes(triples, base))
+    prefixes = used_prefixes(triples, base)
+    text = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    return _full_iris(text, triples, prefixes)
+
+
+_TOKEN_END = re.compile(rb"[\s;,.)\]]")
+
+
+def _full_iris(text: bytes, triples: list[ox.Triple], prefixes: dict[str, str]) -> bytes:
+    """Oxigraph writes an IRI under a declared namespace as a prefixed name even when its
+    local part needs escapes (`person:cher\\?page\\=1`, a page IRI): valid, but hard to
+    read. Such names are written as full IRIs (`<.../cher?page=1>`) instead. Safe as a text
+    substitution: a backslash inside a literal is always written doubled, so an escaped
+    prefixed name never occurs inside one."""
+    odd = {term.value for t in triples for term in (t.subject, t.predicate, t.object)
+           if isinstance(term, ox.NamedNode) and not _LOCAL.fullmatch(
+               term.value.rsplit("/", 1)[-1].rsplit("#", 1)[-1])
+           and any(term.value.startswith(ns) for ns in prefixes.values())}
+    for iri in odd:
+        probe = ox.serialize([ox.Triple(ox.NamedNode(iri), ox.NamedNode(iri),
+                                        ox.NamedNode(iri))],
+                             format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+        token = probe.splitlines()[-1].split(b" ", 1)[0]
+        if b"\\" not in token:  # written plainly (`<...>` or a readable prefixed name)
+            continue
+        full = f"<{iri}>".encode()
+        pieces = text.split(token)
+        out = [pieces[0]]
+        for before, after in itertools.pairwise(pieces):
+            boundary = (not before or before[-1:] in (b" ", b"\n", b"\t", b"(", b"[")) and \
+                (not after or _TOKEN_END.match(after))
+            out.append(full if boundary else token)
+            out.append(after)
+        text = b"".join(out)
+    return text
 
 
 def render_ntriples(doc: Document) -> bytes:
