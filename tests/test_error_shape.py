@@ -77,3 +77,10 @@ def test_browsers_get_the_error_as_a_page(small_app):
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "<h1>404 Not found</h1>" in response.get_data(as_text=True)
+
+
+def test_browsers_sending_media_type_parameters_get_the_error_page_too(small_app):
+    response = small_app.test_client().get("/id/person/nobody",
+                                           headers={"Accept": "text/html;level=1"})
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"

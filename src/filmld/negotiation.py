@@ -106,17 +106,22 @@ def choose_format(accept: str | None, explicit: str | None = None,
     return _negotiate(accept or "", offered)
 
 
+def accept_ranges(accept: str) -> MIMEAccept:
+    """The ranges of an Accept header, parsed by Werkzeug, without their parameters other
+    than q: Werkzeug only matches a range with parameters (charset, level, profile) to an
+    offer with the same ones, and none of our types depends on them."""
+    ranges = parse_accept_header(accept, MIMEAccept)
+    return MIMEAccept([(value.split(";", 1)[0].strip(), quality) for value, quality in ranges])
+
+
 @lru_cache(maxsize=512)
 def _negotiate(accept: str, offered: tuple[str, ...]) -> str:
     # Cached: clients send the same few Accept headers, and parsing is the costly part.
     if not accept.strip():
         return offered[0]
-    ranges = parse_accept_header(accept, MIMEAccept)
-    if not ranges:  # nothing valid in it (malformed q-values are dropped by the parser)
+    bare = accept_ranges(accept)
+    if not bare:  # nothing valid in it (malformed q-values are dropped by the parser)
         return offered[0]
-    # Parameters other than q (charset, level, profile) do not prevent a match for our
-    # types: Werkzeug only matches a range with parameters to an offer with the same ones.
-    bare = MIMEAccept([(value.split(";", 1)[0].strip(), quality) for value, quality in ranges])
     media = [m for m, name in MEDIA_TYPES.items() if name in offered]
     best = bare.best_match(media)
     if best is None:

@@ -9,14 +9,15 @@ from werkzeug.exceptions import HTTPException
 
 from filmld.errors import BadRequest, FilmldError, error_body
 from filmld.log_format import has_control_characters, printable
+from filmld.negotiation import accept_ranges
 
 log = logging.getLogger("filmld")
 
 
 def _wants_html() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "text/html" and request.accept_mimetypes["text/html"] > \
-        request.accept_mimetypes["application/json"]
+    accept = accept_ranges(request.headers.get("Accept", ""))  # `text/html;level=1` is HTML
+    best = accept.best_match(["application/json", "text/html"])
+    return best == "text/html" and accept["text/html"] > accept["application/json"]
 
 
 def error_response(error: FilmldError) -> Response:
