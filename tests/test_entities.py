@@ -201,7 +201,9 @@ def test_other_methods_are_405_with_allow(reader, method):
 @pytest.mark.parametrize("path", ["/id/person/cher", "/id/person/cher.ttl",
                                   "/id/film/mask-1985.html", "/", "/dataset.nt",
                                   "/.well-known/void", "/context.jsonld", "/ontology/",
-                                  "/ontology.html", "/ontology/Character.jsonld"])
+                                  "/ontology.html", "/ontology/Character.jsonld",
+                                  "/graph/curated", "/graph/curated.ttl",
+                                  "/graph/ontology.html"])
 def test_head_answers_like_get_without_a_body(reader, path):
     get = reader.get(path)
     head = reader.head(path)
