@@ -142,9 +142,15 @@ class OxigraphServer:
             try:
                 requests.get(f"http://127.0.0.1:{self.port}/query",
                              params={"query": "ASK {}"}, timeout=1)
-                return self
             except requests.ConnectionError:
                 time.sleep(0.05)
+                continue
+            # Whoever answered must be this process: another test run on the machine may
+            # have taken the port between free_port() and the bind (then ours exits).
+            time.sleep(0.1)
+            if self.process.poll() is None:
+                return self
+            raise RuntimeError(f"oxigraph exited: {self.log.read_text()[-2000:]}")
         self.stop()
         raise RuntimeError(f"oxigraph did not start in 30 s: {self.log.read_text()[-2000:]}")
 
@@ -163,8 +169,20 @@ class OxigraphServer:
                       data={"update": "DROP SILENT ALL"}, timeout=30).raise_for_status()
 
 
+def _start_with_retries(location: Path, attempts: int = 5) -> OxigraphServer:
+    """A started server on a free port; a port lost to another process is tried again."""
+    for attempt in range(attempts):
+        server = OxigraphServer(location, free_port(), location.with_suffix(".log"))
+        try:
+            return server.start()
+        except RuntimeError:
+            if attempt + 1 == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 def start_oxigraph(tmp: Path) -> OxigraphServer:
-    return OxigraphServer(tmp / "oxigraph", free_port(), tmp / "oxigraph.log").start()
+    return _start_with_retries(tmp / "oxigraph")
 
 
 @pytest.fixture(scope="session")
@@ -217,8 +235,7 @@ class RemoteBackend:
         server = self.servers.get(key)
         if server is None or server.process is None or server.process.poll() is not None:
             name = f"store-{len(self.servers)}"
-            server = OxigraphServer(self.root / name, free_port(), self.root / f"{name}.log")
-            server.start()
+            server = _start_with_retries(self.root / name)
             self.servers[key] = server
         return _ORIGINAL_OPEN_STORE(replace(settings, store=server.url))
 
