@@ -225,6 +225,7 @@ class RemoteBackend:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.servers: dict[str, OxigraphServer] = {}
+        self.started = 0
 
     def open_store(self, settings: Settings):
         from dataclasses import replace
@@ -234,8 +235,8 @@ class RemoteBackend:
         key = str(Path(settings.store or ".filmld-store").resolve())
         server = self.servers.get(key)
         if server is None or server.process is None or server.process.poll() is not None:
-            name = f"store-{len(self.servers)}"
-            server = _start_with_retries(self.root / name)
+            self.started += 1  # a new folder each time: a stopped server's data stays there
+            server = _start_with_retries(self.root / f"store-{self.started}")
             self.servers[key] = server
         return _ORIGINAL_OPEN_STORE(replace(settings, store=server.url))
 
