@@ -368,8 +368,10 @@ def test_oversize_query_and_body_are_413(client):
 
 def test_slow_query_is_stopped_at_the_time_limit(app, client):
     started = time.monotonic()
-    error = assert_error(get(client, SLOW), 503, "time limit of 1 s")
+    response = get(client, SLOW)
+    error = assert_error(response, 503, "time limit of 1 s")
     assert time.monotonic() - started < 1.0 + 1.0
+    assert int(response.headers["Retry-After"]) > 2  # like every 503 here; longer than overload
     assert error["time_limit_seconds"] == 1.0
     assert get(client, CAST).status_code == 200  # the pool healed
 
@@ -464,7 +466,7 @@ def test_results_see_new_data_after_a_write(app, client):
 def test_results_are_streamed_in_pieces_and_a_late_cut_is_said_at_the_end(tmp_path):
     """A large result arrives in pieces (the worker holds about 1 MiB); when the cut comes
     after streaming began, the header says 'unknown' and the body's end says it was cut.
-    CSV has no place for such a note: it is held until the cut is known, and the header says."""
+    CSV has no comments: a streamed CSV says the cut in a last line of its own."""
     settings = Settings(store=str(tmp_path / "store"), query_timeout=5.0,
                         result_limit=40000, query_workers=1)
     app = create_app(settings)
@@ -490,8 +492,19 @@ def test_results_are_streamed_in_pieces_and_a_late_cut_is_said_at_the_end(tmp_pa
             "CONSTRUCT { ?a ?x ?b } WHERE { ?a ?x ?y . ?b ?z ?w }")).get_data()
         assert graph.rstrip().endswith(b"(the endpoint's result limit)")
         csv = client.get("/sparql?format=csv&query=" + quote(query))
-        assert csv.headers["X-Filmld-Result-Truncated"] == "true"
-        assert len(csv.get_data().splitlines()) == 40001
+        assert csv.headers["X-Filmld-Result-Truncated"] == "unknown"
+        csv_lines = csv.get_data().splitlines()
+        assert len(csv_lines) == 40002
+        assert csv_lines[-1] == b"# filmld: result truncated after 40000 rows " \
+            b"(the endpoint's result limit)"
+        for name in ("csv", "tsv"):  # streamed in pieces like JSON, not built whole first
+            big = client.get(f"/sparql?format={name}&query=" + quote(query + " LIMIT 30000"))
+            big_pieces = list(big.response)
+            assert len(big_pieces) > 3 and max(len(p) for p in big_pieces) < 3 << 20
+            assert len(b"".join(big_pieces).splitlines()) == 30001
+        small = client.get("/sparql?format=csv&query=" + quote(query + " LIMIT 100"))
+        assert small.headers["X-Filmld-Result-Truncated"] == "false"
+        assert not small.get_data().splitlines()[-1].startswith(b"#")
     finally:
         close_query_pool(app)
         app.extensions["filmld.store"].close()
@@ -555,3 +568,170 @@ def test_checkpoints_of_a_killed_server_are_removed_at_the_next_start(tmp_path):
         close_query_pool(app)
         app.extensions["filmld.store"].close()
     assert not list(tmp_path.glob(".filmld-checkpoints-*"))
+
+
+# -- issue 5 review: protocol details -----------------------------------------------------------
+@pytest.mark.parametrize("query, params, media_type", [
+    (f"CONSTRUCT {{ <{FILM}> ?p ?o }} WHERE {{ <{FILM}> ?p ?o }}",
+     [("format", "xml"), ("output", "xml"), ("results", "xml")], "application/rdf+xml"),
+    (f"DESCRIBE <{FILM}>", [("format", "rdf+xml"), ("format", "application/rdf+xml")],
+     "application/rdf+xml"),
+    (f"DESCRIBE <{FILM}>", [("format", "n3"), ("output", "n3")], "text/turtle"),
+    (f"DESCRIBE <{FILM}>", [("results", "turtle")], "text/turtle"),
+    (f"DESCRIBE <{FILM}>", [("output", "json")], "application/ld+json"),
+    (CAST, [("format", "xml"), ("output", "xml"), ("results", "xml")],
+     "application/sparql-results+xml"),
+    (CAST, [("output", "json")], RESULTS_JSON),
+])
+def test_format_values_of_common_clients_map_per_query_form(client, query, params, media_type):
+    response = client.get("/sparql", query_string=[("query", query), *params],
+                          headers={"Accept": media_type})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == media_type
+
+
+def test_unknown_format_value_falls_back_to_accept(client):
+    response = get(client, CAST, "text/csv", format="sparql-magic")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert_error(get(client, CAST, "image/png", format="sparql-magic"), 406)
+
+
+def test_default_graph_uri_alone_leaves_no_named_graphs(client):
+    curated = BASE + "graph/curated"
+    named = "SELECT (COUNT(DISTINCT ?g) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
+    assert int(get(client, named).get_json()["results"]["bindings"][0]["n"]["value"]) > 0
+    only_default = get(client, named, **{"default-graph-uri": curated}).get_json()
+    assert only_default["results"]["bindings"][0]["n"]["value"] == "0"
+    only_named = get(client, f"ASK {{ <{FILM}> ?p ?o }}", **{"named-graph-uri": curated})
+    assert only_named.get_json()["boolean"] is False  # empty default graph
+    both = get(client, f"ASK {{ GRAPH <{curated}> {{ <{FILM}> ?p ?o }} }}",
+               **{"named-graph-uri": curated})
+    assert both.get_json()["boolean"] is True
+
+
+def test_javascript_iris_are_not_links_and_the_page_has_a_strict_csp(client):
+    query = 'SELECT ?x ?y { BIND(IRI("javascript:alert(1)//") AS ?x) BIND(<https://e.org/> AS ?y) }'
+    response = get(client, query, "text/html")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'href="javascript:' not in page and "javascript:alert(1)//" in page
+    assert 'href="https://e.org/"' in page
+    for html in (response, client.get("/sparql", headers={"Accept": "text/html"}),
+                 get(client, "ASK {", "text/html")):
+        policy = html.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "unsafe-inline" not in policy
+        assert "'sha256-" in policy.split("script-src", 1)[1].split(";")[0] or \
+            "<script>" not in html.get_data(as_text=True)
+
+
+def test_literal_datatypes_show_in_the_html_table(client):
+    page = get(client, 'SELECT ?n ?d ?s { BIND(7 AS ?n) BIND("2020-01-01"^^<http://www.w3.org/'
+               '2001/XMLSchema#date> AS ?d) BIND("plain" AS ?s) }', "text/html").get_data(
+        as_text=True)
+    assert "^^xsd:integer" in page and "^^xsd:date" in page and "^^xsd:string" not in page
+
+
+def test_etag_differs_per_format_and_query_and_never_crosses_formats(app, client):
+    if not hasattr(app.extensions["filmld.store"], "checkpoint"):
+        assert "ETag" not in get(client, CAST).headers  # remote answers are never cached
+        return
+    json_tag = get(client, CAST + " # etag").headers["ETag"]
+    csv_tag = get(client, CAST + " # etag", "text/csv").headers["ETag"]
+    ask_tag = get(client, "ASK {}").headers["ETag"]
+    assert len({json_tag, csv_tag, ask_tag}) == 3
+    crossed = client.get("/sparql", query_string={"query": CAST + " # etag"},
+                         headers={"Accept": "text/csv", "If-None-Match": json_tag})
+    assert crossed.status_code == 200 and crossed.mimetype == "text/csv"
+    same = client.get("/sparql", query_string={"query": CAST + " # etag"},
+                      headers={"Accept": "text/csv", "If-None-Match": csv_tag})
+    assert same.status_code == 304
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM <graph/curated> { ?s ?p ?o } LIMIT 1",
+    "PREFIX g: <graph/> SELECT * FROM g:curated { ?s ?p ?o } LIMIT 1",
+    "SELECT * FROM NAMED <graph/curated> { GRAPH ?g { ?s ?p ?o } } LIMIT 1",
+])
+def test_relative_from_resolves_against_the_base_iri(client, query):
+    response = get(client, query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(response.get_json()["results"]["bindings"]) == 1
+
+
+def test_relative_iris_resolve_against_the_base_on_both_backends(client):
+    row = get(client, "SELECT ?x { BIND(<id/film/mask-1985> AS ?x) }").get_json()
+    assert row["results"]["bindings"][0]["x"]["value"] == FILM
+
+
+def test_chunked_body_over_the_limit_is_413_naming_the_body_limit(client):
+    import io
+
+    body = b"ASK {} #" + b"x" * 200000
+    response = client.post("/sparql", input_stream=io.BytesIO(body), headers={
+        "Content-Type": "application/sparql-query", "Transfer-Encoding": "chunked"})
+    error = assert_error(response, 413, "100000 bytes")
+    assert "characters" not in error["message"]
+
+
+@pytest.mark.parametrize("request_args", [
+    {"data": {"update": "CLEAR ALL"}, "content_type": "multipart/form-data"},
+    {"data": "ASK {}", "content_type": "application/sparql-query",
+     "query_string": "update=CLEAR%20ALL"},
+    {"data": {"query": "ASK {}"}, "query_string": "update=CLEAR%20ALL"},
+    {"data": b"ASK {}", "content_type": "text/plain", "query_string": "update=CLEAR%20ALL"},
+])
+def test_any_update_parameter_is_400_whatever_the_content_type(client, request_args):
+    assert_error(client.post("/sparql", **request_args), 400, "read-only")
+
+
+def test_invalid_utf8_in_the_query_string_is_400(client):
+    response = client.get("/sparql?query=ASK%20%7B%7D%20%23%FF%FE")
+    assert_error(response, 400, "UTF-8")
+    form = client.post("/sparql", data=b"query=ASK%20%7B%7D%20%23%FF",
+                       content_type="application/x-www-form-urlencoded")
+    assert_error(form, 400, "UTF-8")
+
+
+def test_a_graph_parameter_that_is_not_an_iri_says_so(client):
+    error = assert_error(get(client, "ASK {}", **{"default-graph-uri": "not an iri"}), 400,
+                         "is not an IRI")
+    assert error["title"] == "Bad request"
+
+
+def test_undeclared_prefix_is_named_with_line_and_column(client):
+    error = assert_error(get(client, "SELECT * WHERE {\n  ?s foo:p ?o }"), 400,
+                         "undeclared prefix 'foo:'")
+    assert error["line"] == 2 and error["column"]
+    assert "Prefix not found" not in error["message"] and "\\u{" not in error["message"]
+
+
+def test_preflight_has_no_content_type_and_titles_are_sentence_case(client):
+    preflight = client.options("/sparql", headers={"Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 204 and "Content-Type" not in preflight.headers
+    assert client.put("/sparql", data={"query": "ASK {}"}).get_json()["error"]["title"] == \
+        "Method not allowed"
+
+
+def test_a_slow_reader_past_the_stream_bound_gets_a_visible_cut(tmp_path):
+    """Both backends: past query_timeout + stream_timeout the body ends with the cut marker
+    (a JSON syntax error), never as a clean, complete-looking result."""
+    settings = Settings(store=str(tmp_path / "store"), query_timeout=1.0, stream_timeout=0.5,
+                        result_limit=5_000_000, query_workers=1)
+    app = create_app(settings)
+    try:
+        query = ("SELECT ?a ?b ?c { ?a ?x ?y . ?b ?z ?w . VALUES ?c { 1 2 3 4 5 6 7 8 } } "
+                 "LIMIT 300000")
+        response = app.test_client().get("/sparql?query=" + quote(query))
+        assert response.status_code == 200
+        pieces = iter(response.response)
+        first = next(pieces)
+        time.sleep(2.0)  # past 1.0 + 0.5 s from the start
+        body = first + b"".join(pieces)
+        response.close()
+        assert body.rstrip().endswith(b"this response is incomplete")
+        assert b"RESULT STREAM CUT" in body[-300:]
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(body)
+    finally:
+        close_query_pool(app)
+        app.extensions["filmld.store"].close()

@@ -22,6 +22,7 @@ class Settings:
     max_age: int = 60
     page_size: int = 500
     query_timeout: float = 5.0
+    stream_timeout: float = 60.0
     query_memory_mb: int = 768
     result_limit: int = 10000
     max_query_length: int = 20000
@@ -57,7 +58,11 @@ SETTINGS_HELP = {
     "shapes_dir": "Folder of the SHACL shapes.",
     "max_age": "Cache-Control max-age in seconds for entity pages and dumps.",
     "page_size": "Most triples in one page of an entity description (?page=N for the rest).",
-    "query_timeout": "Seconds a SPARQL query may run before it is stopped.",
+    "query_timeout": "Seconds a SPARQL query may run before it is stopped: until its answer "
+    "(or, for a large result, its first MiB) is ready.",
+    "stream_timeout": "Further seconds, after query_timeout, that a large SPARQL result may "
+    "take to reach the client; past them the body ends with a RESULT STREAM CUT line. No query "
+    "takes longer than query_timeout + stream_timeout in all.",
     "query_memory_mb": "Address-space limit, in MiB, of each process that evaluates queries.",
     "result_limit": "Most rows (or triples) one SPARQL response carries; a cut result says so.",
     "max_query_length": "Longest SPARQL query accepted, in characters.",

@@ -80,7 +80,24 @@ class TooManyRequests(FilmldError):
 
 
 class QueryTimeout(FilmldError):
+    """A query stopped at the endpoint's time limit: 503 with Retry-After, like every 503 here.
+
+    Why 503 and not a 4xx: the SPARQL 1.1 Protocol (section 2.1.4) has no status for "too
+    expensive", and a 4xx says the request itself is wrong; whether a query finishes in time
+    depends on this server's limit and on its load (queries evaluated at once share the
+    cores), so the same text may succeed when the server is idle. 503 says exactly that: the
+    service could not answer within its limits now. Retry-After asks clients that do retry
+    to back off (RETRY_AFTER seconds, longer than an overload's 2 s), and the message tells
+    people that the same query will most likely time out again: narrow it.
+    """
+
     status, title = 503, "Query timed out"
+    RETRY_AFTER = "10"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None,
+                 details: dict | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": self.RETRY_AFTER, **(headers or {})},
+                         details=details)
 
 
 class StoreUnavailable(FilmldError):

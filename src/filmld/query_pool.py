@@ -250,8 +250,10 @@ class QueryPool:
     """Pre-started workers, a concurrency limit with a short queue, and a deadline per query."""
 
     def __init__(self, store, *, workers: int, concurrency: int, timeout: float,
-                 memory_mb: int, queue: int | None = None) -> None:
+                 memory_mb: int, queue: int | None = None,
+                 stream_timeout: float = 60.0) -> None:
         self.store, self.timeout, self.memory_mb = store, timeout, memory_mb
+        self.stream_timeout = stream_timeout
         self.checkpoints = Checkpoints(store)
         self.concurrency = max(1, concurrency)
         self.size = max(1, workers)
@@ -415,8 +417,12 @@ class QueryStream:
         self.finished_truncated: bool | None = None
         self.rows: int | None = None
         self.started = time.monotonic()
-        # the body may take longer than the evaluation: a slow reader holds the worker
-        self.deadline = max(deadline, time.monotonic()) + 10 * pool.timeout
+        # The time bound of a query (README, "The SPARQL endpoint"): query_timeout from its
+        # start until the head (the whole answer, or its first HOLD_BYTES); the whole body by
+        # query_timeout + stream_timeout from its start, evaluation and a slow reader
+        # together. Past it the worker is killed and the body ends with
+        # sparql_results.stream_cut_marker.
+        self.deadline = deadline + pool.stream_timeout
         self.done = False
         self.body: bytes | None = None
         self.version: str = ""

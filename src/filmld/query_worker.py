@@ -25,6 +25,7 @@ import time
 import pyoxigraph as ox
 
 from filmld.sparql_results import (
+    HOLD_BYTES,
     RESULT_FORMATS,
     STREAMS_EARLY,
     write_boolean,
@@ -32,9 +33,8 @@ from filmld.sparql_results import (
     write_triples,
 )
 
-HOLD_BYTES = 1 << 20
-"""Output held back until the result cut is known, so headers can say it exactly; beyond
-this, formats that can note a cut at their end (sparql_results.STREAMS_EARLY) stream."""
+# HOLD_BYTES (sparql_results): output held back until the result cut is known, so headers
+# can say it exactly; beyond it, the formats of sparql_results.STREAMS_EARLY stream.
 PIECE_BYTES = 64 << 10
 """Output sent in pieces of about this size once streaming."""
 _FRAME = struct.Struct(">cI")
@@ -137,15 +137,16 @@ def answer(store: ox.Store, request: dict, channel: Channel) -> None:
     fmt = RESULT_FORMATS[request["format"]]
     options: dict = {"base_iri": request.get("base_iri") or None}
     if request.get("default_graphs") is not None or request.get("named_graphs") is not None:
+        # SPARQL 1.1 Protocol 2.1.4 / Query 13.2: a dataset given by the protocol is exactly
+        # the graphs it names; one side named alone leaves the other side empty
         options["default_graph"] = _graphs(request.get("default_graphs") or [])
-        if request.get("named_graphs") is not None:
-            options["named_graphs"] = _graphs(request["named_graphs"])
+        options["named_graphs"] = _graphs(request.get("named_graphs") or [])
     else:
         options["use_default_graph_as_union"] = bool(request.get("union", True))
     try:
         result = store.query(request["query"], **options)
     except SyntaxError as error:
-        channel.send_json(b"X", syntax_error(str(error)))
+        channel.send_json(b"X", syntax_error(str(error), request["query"]))
         channel.flush()
         return
     except (OSError, RuntimeError, ValueError, MemoryError) as error:
@@ -173,18 +174,19 @@ def answer(store: ox.Store, request: dict, channel: Channel) -> None:
     output.finish(rows, cut)
 
 
-def syntax_error(text: str) -> dict:
-    """pyoxigraph says `error at LINE:COLUMN: message`; keep the three parts apart."""
+def syntax_error(text: str, query: str = "") -> dict:
+    """pyoxigraph says `error at LINE:COLUMN: message`; keep the three parts apart, and say
+    the common mistakes in words (filmld.sparql.readable_syntax_message)."""
     import re
+
+    from filmld.sparql import readable_syntax_message
 
     match = re.match(r"error at (\d+):(\d+): ?(.*)", text, re.DOTALL)
     if match is None:
         return {"kind": "syntax", "message": text}
-    message = " ".join(match.group(3).split()) or "syntax error"
-    if len(message) > 240:  # pyoxigraph lists every expected token; keep the start
-        message = message[:240].rsplit(",", 1)[0] + ", ..."
-    return {"kind": "syntax", "message": message,
-            "line": int(match.group(1)), "column": int(match.group(2))}
+    line, column = int(match.group(1)), int(match.group(2))
+    message = readable_syntax_message(match.group(3), query, line, column)
+    return {"kind": "syntax", "message": message, "line": line, "column": column}
 
 
 def main(argv: list[str]) -> int:

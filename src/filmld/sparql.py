@@ -137,19 +137,21 @@ def _line_column(text: str, position: int) -> tuple[int, int]:
     return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
-def analyse(query: str, *, max_length: int = 20000) -> QueryShape:
+def analyse(query: str, *, max_length: int = 20000, base: str = "") -> QueryShape:
     """The shape of an untrusted query, or a 4xx error saying what is not allowed and where.
 
     Refuses: queries longer than `max_length` (413), any update operation (400), SERVICE
     (400), nesting deeper than MAX_NESTING (400). Syntax is not checked here beyond what the
     decision needs: the evaluating worker's parser reports syntax errors with line and column.
+    Relative IRIs (in FROM, PREFIX, BASE) are resolved against `base`, the same base IRI
+    the query is evaluated with (SPARQL 1.1 Query section 4.1.1.1), so the graphs checked
+    are the graphs the query names.
     """
     if len(query) > max_length:
         raise PayloadTooLarge(f"the query is {len(query)} characters long; this endpoint "
                               f"accepts at most {max_length}")
     text = unescape_codepoints(query)
     prefixes: dict[str, str] = {}
-    base = ""
     form = ""
     depth = deepest = unary = 0
     from_graphs: list[str] = []
@@ -233,7 +235,71 @@ def _resolve(token: Token | None, prefixes: dict[str, str], base: str) -> str | 
     return None
 
 
+# -- readable parser messages -------------------------------------------------------------
+_CHARACTER_CLASS = re.compile(r"\[[^\]]*\]\s*,?\s*")
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        found = text.find("\n", start)
+        if found < 0:
+            return len(text)
+        start = found + 1
+    return start + max(column - 1, 0)
+
+
+def undeclared_prefix(query: str, line: int, column: int) -> str | None:
+    """The first prefix used at or before (line, column) that no PREFIX declares."""
+    text = unescape_codepoints(query)
+    end = _offset(text, line, column)
+    declared: set[str] = set()
+    stream = list(tokens(text))
+    for index, token in enumerate(stream):
+        if token.position > end:
+            break
+        if token.kind == "word" and token.text.lower() == "prefix" and index + 1 < len(stream):
+            following = stream[index + 1]
+            if following.kind == "pname":
+                declared.add(following.text.split(":", 1)[0])
+            continue
+        if token.kind == "pname" and (index == 0 or stream[index - 1].text.lower() != "prefix"):
+            prefix = token.text.split(":", 1)[0]
+            if prefix not in declared:
+                return prefix
+    return None
+
+
+def readable_syntax_message(message: str, query: str, line: int, column: int) -> str:
+    """A parser message people can act on: the common mistakes in words, the token lists
+    of the grammar without their character classes, and short (line and column are kept
+    apart by the caller)."""
+    prefix = undeclared_prefix(query, line, column) if query else None
+    if prefix is not None:
+        return (f"undeclared prefix '{prefix}:' (declare it first: PREFIX {prefix}: <...>)")
+    message = " ".join(message.split())
+    message = message.replace("Prefix not found, ", "")
+    cleaned = _CHARACTER_CLASS.sub("", message).rstrip(", ")
+    if cleaned and cleaned not in ("expected one of", "expected"):
+        message = cleaned
+    if len(message) > 240:  # pyoxigraph lists every expected token; keep the start
+        message = message[:240].rsplit(",", 1)[0] + ", ..."
+    return message or "syntax error"
+
+
 # -- the dataset a request may name --------------------------------------------------------
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\x00-\x20]*")
+
+
+def check_iris(values: Iterable[str], *, where: str) -> None:
+    """400 for a protocol graph parameter that is not an absolute IRI (RFC 3987)."""
+    for value in values:
+        if not _IRI.fullmatch(value):
+            raise BadRequest(f"{where}={value!r} is not an IRI: the SPARQL 1.1 Protocol "
+                             "(section 2.1.4) takes absolute IRIs of graphs here",
+                             details={"parameter": where})
+
+
 def check_graphs(graphs: Iterable[str], dataset_graphs: Iterable[str],
                  allowed: Iterable[str], *, where: str) -> None:
     """400 unless every graph is one of this dataset's or on the allow-list (never fetched)."""

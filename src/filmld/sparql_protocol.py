@@ -31,25 +31,62 @@ HTML = "html"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def choose_result_format(kind: str, accept: str | None, explicit: str | None = None
-                         ) -> ResultFormat | str:
+CLIENT_FORMAT_NAMES = {
+    "graph": {"xml": "rdf", "rdf+xml": "rdf", "rdf": "rdf", "n3": "ttl", "turtle": "ttl",
+              "ttl": "ttl", "json": "jsonld", "json-ld": "jsonld", "jsonld": "jsonld",
+              "nt": "nt", "ntriples": "nt", "n-triples": "nt"},
+    "tabular": {"xml": "xml", "json": "json", "csv": "csv", "tsv": "tsv"},
+}
+"""format=, output= and results= values that common clients (SPARQLWrapper, Virtuoso's and
+Joseki's conventions) send, per query form: `xml` is SPARQL XML for SELECT and ASK but
+RDF/XML for CONSTRUCT and DESCRIBE, `json` is SPARQL JSON or JSON-LD, `n3` is served as
+Turtle (Turtle is N3's RDF subset)."""
+CLIENT_FORMAT_NAMES["boolean"] = CLIENT_FORMAT_NAMES["tabular"]
+
+
+def _named(value: str, kind: str) -> ResultFormat | str | None:
+    key = value.split(";", 1)[0].strip().lower()
+    if key in ("html", "htm", *_HTML_TYPES):
+        return HTML
+    alias = CLIENT_FORMAT_NAMES[kind].get(key)
+    if alias is not None:
+        return RESULT_FORMATS[alias]
+    return format_named(key, kind)
+
+
+def _known_elsewhere(value: str, kind: str) -> bool:
+    """A format this endpoint has, but for another query form (format=ttl on a SELECT)."""
+    key = value.split(";", 1)[0].strip().lower()
+    return any(format_named(key, other) is not None or key in CLIENT_FORMAT_NAMES[other]
+               for other in ("tabular", "graph") if other != kind and
+               not (kind == "boolean" and other == "tabular"))
+
+
+def choose_result_format(kind: str, accept: str | None,
+                         explicit: str | list[str] | None = None) -> ResultFormat | str:
     """The format for a query of `kind` ('tabular', 'boolean', 'graph'), or HTML.
 
-    An explicit ?format= wins (406 if it names no format for this kind); then Accept with
-    q-values (ties go to the server's order: JSON, XML, CSV, TSV; Turtle, JSON-LD, N-Triples,
-    RDF/XML; HTML last); no Accept or */* gets the first. 406 when nothing acceptable fits.
+    Explicit values (format=, output=, results=; see CLIENT_FORMAT_NAMES) win: the first
+    that names a format for this kind. A value naming a format of another query form only
+    (format=ttl on a SELECT) is a 406; values this endpoint does not know at all (another
+    server's convention) are ignored and Accept decides, so a client sending both gets
+    what its Accept asks for. Then Accept with q-values (ties go to the server's order:
+    JSON, XML, CSV, TSV; Turtle, JSON-LD, N-Triples, RDF/XML; HTML last); no Accept or */*
+    gets the first. 406 when nothing acceptable fits.
     """
     available = formats_for(kind)
-    if explicit:
-        if explicit.lower() in ("html", "htm", *_HTML_TYPES):
-            return HTML
-        found = format_named(explicit, kind)
-        if found is None:
-            raise NotAcceptable(
-                f"format={explicit!r} is not available for this query; available: "
-                + ", ".join(f.name for f in available) + ", html",
-                details={"available": [f.name for f in available] + [HTML]})
-        return found
+    values = [explicit] if isinstance(explicit, str) else list(explicit or [])
+    values = [v for v in values if v and v.strip()]
+    for value in values:
+        found = _named(value, kind)
+        if found is not None:
+            return found
+    wrong = [v for v in values if _known_elsewhere(v, kind)]
+    if wrong:
+        raise NotAcceptable(
+            f"format={wrong[0]!r} is not available for this query; available: "
+            + ", ".join(f.name for f in available) + ", html",
+            details={"available": [f.name for f in available] + [HTML]})
     if not accept or not accept.strip():
         return available[0]
     candidates: dict[str, ResultFormat | str] = {}
@@ -122,7 +159,10 @@ def service_description(endpoint: str, graphs: list[str]) -> list[ox.Triple]:
         ox.Triple(service, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"),
                   ox.Literal("Read-only SPARQL 1.1 Query endpoint. The default graph is the "
                              "union of all named graphs. SERVICE, LOAD and updates are refused; "
-                             "queries have a time limit and a result cap.", language="en")),
+                             "queries have a time limit and a result cap. A GET request target "
+                             "longer than 65534 bytes is refused by the HTTP server (414, "
+                             "before this endpoint sees it): POST long queries.",
+                             language="en")),
     ]
     triples += [ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + iri))
                 for iri in _FORMAT_IRIS.values()]
@@ -171,6 +211,7 @@ def relay_remote(stream, kind: str, fmt: ResultFormat, limit: int,
                     raise _Stopped from None
 
     def produce() -> None:
+        parsed = triples = None
         try:
             if kind == "graph":
                 triples = (q.triple if isinstance(q, ox.Quad) else q
@@ -188,8 +229,12 @@ def relay_remote(stream, kind: str, fmt: ResultFormat, limit: int,
         except _Stopped:
             pass
         except Exception as error:  # noqa: BLE001 - handed to the reader, raised there
-            state["error"] = error
+            # pyoxigraph's parsed results must be dropped on this thread ("unsendable"): the
+            # error goes to the reader without the frames (and their locals) that raised it
+            error.__context__ = error.__cause__ = None
+            state["error"] = error.with_traceback(None)
         finally:
+            parsed = triples = None  # dropped here, on the thread that made them
             close = getattr(stream, "close", None)
             if close is not None:
                 close()

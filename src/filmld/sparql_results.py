@@ -26,14 +26,29 @@ BATCH = 256
 
 Emit = Callable[[bytes], None]
 TRUNCATED_MEMBER = "x-filmld-truncated"
-STREAMS_EARLY = frozenset({"json", "xml", "ttl", "nt", "rdf"})
-"""Formats that can say at their end that they were cut (a member, a comment), so they may
-start streaming before the cut is known. CSV, TSV and JSON-LD have no such place: they are
-held until the cut is known (memory bounded by the result limit), so a header says it."""
+STREAMS_EARLY = frozenset({"json", "xml", "csv", "tsv", "ttl", "nt", "rdf"})
+"""Formats that may start streaming before the cut at the result limit is known (beyond the
+first HOLD_BYTES, held so that headers can say the cut exactly): their end says the cut (a
+JSON member, an XML or Turtle comment; CSV and TSV, which have no comments, a last line of
+its own, see `write_solutions`). JSON-LD is held whole (memory bounded by the result limit)."""
+HOLD_BYTES = 1 << 20
+"""Output held back until the result cut is known, so headers can say it exactly."""
 
 
 def truncation_note(limit: int, unit: str) -> str:
     return f"filmld: result truncated after {limit} {unit} (the endpoint's result limit)"
+
+
+def stream_cut_marker(reason: str) -> bytes:
+    """The last line of a response cut after its headers were sent (time bound, worker gone).
+
+    granian (2.8, WSGI) ends a chunked body cleanly even when the application's iterator
+    raises, so the connection cannot be aborted from here (tested in test_sparql_live.py);
+    instead the body ends with this line, which is a syntax error in every result format
+    (JSON, XML, Turtle, N-Triples, TSV: a parsing client raises) and a visible last row in
+    CSV. It names no internal detail, only what happened."""
+    reason = " ".join(reason.split()).replace(",", ";")
+    return (f"\n!filmld: RESULT STREAM CUT ({reason}); this response is incomplete\n").encode()
 
 
 @dataclass(frozen=True)
@@ -158,15 +173,24 @@ def _rows(solutions: Iterable, limit: int, width: int, counter: list) -> Iterato
 
 
 def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable, limit: int,
-                    emit: Emit) -> tuple[int, bool]:
-    """Serialise up to `limit` solutions; returns (rows written, whether the result was cut)."""
+                    emit: Emit, hold: int = HOLD_BYTES) -> tuple[int, bool]:
+    """Serialise up to `limit` solutions; returns (rows written, whether the result was cut).
+
+    CSV and TSV have no comment syntax: a cut is said by the response header when the body
+    is at most `hold` bytes (held until the end, the caller's rule), and only beyond that,
+    once streaming has begun, by a last line `# filmld: result truncated after N rows ...`
+    (a visible row in CSV, an invalid term in TSV, so never silent). Rows are emitted in
+    batches, so memory stays flat whatever the result size."""
     counter = [0, False]
     rows = _rows(solutions, limit, len(variables), counter)
     batch: list[str] = []
+    written = [0]
 
     def flush() -> None:
         if batch:
-            emit("".join(batch).encode())
+            data = "".join(batch).encode()
+            written[0] += len(data)
+            emit(data)
             batch.clear()
 
     if fmt.name == "json":
@@ -204,12 +228,18 @@ def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable
             batch.append(",".join(_csv_field(t) for t in row) + "\r\n")
             if len(batch) >= BATCH:
                 flush()
+        flush()
+        if counter[1] and written[0] >= hold:
+            batch.append(f"# {truncation_note(limit, 'rows')}\r\n")
     elif fmt.name == "tsv":
         batch.append("\t".join("?" + v for v in variables) + "\n")
         for row in rows:
             batch.append("\t".join(_tsv_field(t) for t in row) + "\n")
             if len(batch) >= BATCH:
                 flush()
+        flush()
+        if counter[1] and written[0] >= hold:
+            batch.append(f"# {truncation_note(limit, 'rows')}\n")
     else:
         raise ValueError(f"{fmt.name} is not a format for SELECT results")
     flush()

@@ -457,7 +457,11 @@ class RemoteStore(Store):
     def query_stream(self, sparql: str, *, kind: str, default_graphs: list[str] | None = None,
                      named_graphs: list[str] | None = None, timeout: float = 5.0) -> IO[bytes]:
         """An untrusted /sparql query, sent as is, its answer streamed (base.py contract):
-        JSON results for 'tabular' and 'boolean', N-Triples for 'graph'."""
+        JSON results for 'tabular' and 'boolean', N-Triples for 'graph'. The stream's
+        `deadline` (time.monotonic()) is `timeout` from now; the endpoint extends it by its
+        streaming bound (setting stream_timeout) once the body has started to reach the
+        client, so the first bytes are bound by the query time limit and the whole answer
+        by the sum of the two."""
         form = [("query", sparql)]
         if default_graphs is None and named_graphs is None and has_dataset_clause(sparql):
             pass  # the query's own FROM / FROM NAMED decide: protocol graphs would replace them

@@ -33,9 +33,17 @@ def error_response(error: FilmldError) -> Response:
     return response
 
 
+def sentence_case(title: str) -> str:
+    """Werkzeug's titles are in Title Case ("Method Not Allowed"); filmld's are sentences
+    ("Method not allowed"), with acronyms kept (URI, HTTP)."""
+    words = title.split()
+    return " ".join(w if i == 0 or (w.isupper() and len(w) > 1) else w.lower()
+                    for i, w in enumerate(words))
+
+
 def _from_http(exc: HTTPException) -> FilmldError:
     error = FilmldError(exc.description or exc.name)
-    error.status, error.title = exc.code or 500, exc.name
+    error.status, error.title = exc.code or 500, sentence_case(exc.name)
     if exc.code == 405:
         allowed = exc.get_headers()
         error.headers = {k: v for k, v in allowed if k == "Allow"}

@@ -9,7 +9,8 @@ service fails or refuses to execute): a syntax error, an update, SERVICE or a fo
 a 400; a query stopped at the time limit is a 503 (QueryTimeout): the SPARQL Protocol has no
 4xx for "too expensive", and 503 tells clients and caches that the refusal depends on the
 server's limits and load rather than on the text being wrong, without the "our bug" of a 500;
-its message names the limit. A query that kills its evaluating process (memory limit, parser
+its message names the limit, and it carries Retry-After like every 503 here (errors.py,
+QueryTimeout, says why). A query that kills its evaluating process (memory limit, parser
 stack overflow) is a 500 as the protocol says for a failed query; too many queries at once is
 a 503 with Retry-After.
 """
@@ -17,10 +18,15 @@ a 503 with Retry-After.
 from __future__ import annotations
 
 import atexit
+import base64
+import hashlib
+import io
+import logging
+import re
 import threading
 import weakref
-from dataclasses import dataclass
-from urllib.parse import urlencode
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request
@@ -28,8 +34,15 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from filmld.errors import BadRequest, PayloadTooLarge, SyntaxProblem, UnsupportedMediaType
 from filmld.namespaces import prefixes
 from filmld.query_pool import QueryPool, QueryRequest, QuerySlots
-from filmld.query_worker import HOLD_BYTES, syntax_error
-from filmld.sparql import UpdateRefused, allowed_graphs, analyse, check_graphs
+from filmld.query_worker import syntax_error
+from filmld.sparql import (
+    UpdateRefused,
+    allowed_graphs,
+    analyse,
+    check_graphs,
+    check_iris,
+    readable_syntax_message,
+)
 from filmld.sparql_protocol import (
     HTML,
     choose_description_format,
@@ -37,7 +50,13 @@ from filmld.sparql_protocol import (
     relay_remote,
     service_description,
 )
-from filmld.sparql_results import RESULT_FORMATS, STREAMS_EARLY, formats_for
+from filmld.sparql_results import (
+    HOLD_BYTES,
+    RESULT_FORMATS,
+    STREAMS_EARLY,
+    formats_for,
+    stream_cut_marker,
+)
 from filmld.web.http import CACHE_MARK
 from filmld.web.state import settings, store
 
@@ -48,6 +67,9 @@ CORS = {
                                      "X-Filmld-Result-Limit, X-Filmld-Result-Note",
 }
 FORM = "application/x-www-form-urlencoded"
+FORMAT_PARAMETERS = ("format", "output", "results")
+"""Virtuoso reads format=, Joseki output=, others results=; SPARQLWrapper sends all three."""
+log = logging.getLogger("filmld.sparql")
 _pools: weakref.WeakSet = weakref.WeakSet()
 _pool_lock = threading.Lock()
 
@@ -59,6 +81,8 @@ class Operation:
     query: str
     default_graphs: list[str]
     named_graphs: list[str]
+    formats: list[str] = field(default_factory=list)
+    """Values of format=, output= and results= (the parameters common clients send)."""
 
 
 # -- the pool, one per app -------------------------------------------------------------------
@@ -74,7 +98,8 @@ def query_pool(app: Flask | None = None) -> QueryPool:
                 pool = QueryPool(app.extensions["filmld.store"], workers=config.query_workers,
                                  concurrency=config.query_concurrency,
                                  timeout=config.query_timeout,
-                                 memory_mb=config.query_memory_mb)
+                                 memory_mb=config.query_memory_mb,
+                                 stream_timeout=config.stream_timeout)
                 app.extensions["filmld.query_pool"] = pool
                 _pools.add(pool)
     return pool
@@ -94,31 +119,76 @@ def _close_pools() -> None:
 
 
 # -- reading the protocol request --------------------------------------------------------------
-def _operation() -> Operation | None:
-    """The query operation of this request, None for a GET without one (section 2.1)."""
-    args = request.args
+MULTIPART = "multipart/form-data"
+
+
+def _strict_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+    """URL-encoded pairs, decoded as UTF-8 strictly: Werkzeug would put U+FFFD in place of
+    bad bytes and the query would run as something the client never sent (Protocol 2.1.1)."""
+    try:
+        return parse_qsl(raw.decode("ascii", errors="strict") if raw.isascii() else
+                         raw.decode("utf-8"), keep_blank_values=True,
+                         encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"the {where} is not valid UTF-8 after percent-decoding "
+                         f"({error.reason} at byte {error.start}); SPARQL 1.1 Protocol "
+                         "section 2.1 requires UTF-8") from None
+
+
+def _bounded_body() -> bytes:
+    """The request body, refused with 413 naming the body limit when it is larger, whether or
+    not it declared Content-Length (a chunked body is read up to limit + 1 bytes, never
+    silently cut at the limit). The body is put back so Werkzeug can parse a form from it."""
     limit = settings().max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the request body is {request.content_length} bytes; this "
-                              f"endpoint accepts at most {limit}")
+    length = request.content_length
+    if length is not None and length > limit:
+        raise PayloadTooLarge(f"the request body is {length} bytes; this endpoint accepts "
+                              f"bodies of at most {limit} bytes", details={"limit": limit})
+    environ = request.environ
+    stream = environ["wsgi.input"]
+    pieces, size = [], 0
+    while size <= limit:
+        piece = stream.read(min(1 << 16, limit + 1 - size)) if limit + 1 > size else b""
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    body = b"".join(pieces)
+    if len(body) > limit:
+        raise PayloadTooLarge(f"the request body is larger than this endpoint's limit of "
+                              f"{limit} bytes", details={"limit": limit})
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("wsgi.input_terminated", None)
+    return body
+
+
+def _operation() -> Operation | None:
+    """The query operation of this request, None for a GET without one (section 2.1).
+
+    Any `update` parameter, in the URL or in a form body of any media type, is a 400: this
+    endpoint is read-only whatever the content type (issue 5)."""
+    args = _strict_pairs(request.query_string, "query string")
+
+    def values(pairs: list[tuple[str, str]], name: str) -> list[str]:
+        return [v for k, v in pairs if k == name]
+
+    if values(args, "update"):
+        raise UpdateRefused("this endpoint is read-only: SPARQL Update is never executed "
+                            "here (an update parameter was sent)")
     if request.method == "GET":
-        if "update" in args:
-            raise UpdateRefused("this endpoint is read-only: SPARQL Update is never executed "
-                                "here (and never via GET)")
-        queries = args.getlist("query")
-        default, named = args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
-        if not queries:
+        pairs = args
+        if not values(args, "query"):
             return None
     else:
         media_type = request.mimetype
+        body = _bounded_body()
         if media_type == FORM:
-            form = request.form
-            if "update" in form or "update" in args:
+            form = _strict_pairs(body, "form body")
+            if values(form, "update"):
                 raise UpdateRefused("this endpoint is read-only: SPARQL Update is never "
                                     "executed here")
-            queries = args.getlist("query") + form.getlist("query")
-            default = args.getlist("default-graph-uri") + form.getlist("default-graph-uri")
-            named = args.getlist("named-graph-uri") + form.getlist("named-graph-uri")
+            pairs = args + form
         elif media_type == "application/sparql-query":
             charset = request.mimetype_params.get("charset", "utf-8").lower()
             if charset not in ("utf-8", "utf8"):
@@ -126,30 +196,37 @@ def _operation() -> Operation | None:
                     f"charset={charset}: a SPARQL query body must be UTF-8 (SPARQL 1.1 "
                     "Protocol, section 2.1.3)")
             try:
-                body = request.get_data(cache=False).decode("utf-8")
+                text = body.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise BadRequest(f"the query body is not valid UTF-8 (byte {error.start})"
                                  ) from None
-            if "query" in args:
+            if values(args, "query"):
                 raise BadRequest("a direct POST carries the query in its body; the URL must "
                                  "not have a query parameter as well")
-            queries = [body]
-            default, named = args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
+            pairs = [("query", text)] + args
         elif media_type == "application/sparql-update":
             raise UpdateRefused("this endpoint is read-only: SPARQL Update is never executed "
                                 "here")
         else:
+            if media_type == MULTIPART and "update" in request.form:
+                raise UpdateRefused("this endpoint is read-only: SPARQL Update is never "
+                                    "executed here")
             raise UnsupportedMediaType(
                 f"a query POST must be {FORM} or application/sparql-query, not "
                 f"{media_type or 'a body without Content-Type'} (SPARQL 1.1 Protocol, 2.1)",
                 details={"accepted": [FORM, "application/sparql-query"]})
-        if not queries:
+        if not values(pairs, "query"):
             raise BadRequest("no query: send it as the query parameter or as an "
                              "application/sparql-query body")
+    queries = values(pairs, "query")
     if len(queries) > 1:
         raise BadRequest(f"{len(queries)} query parameters: a request carries exactly one "
                          "query (SPARQL 1.1 Protocol, section 2.1)")
-    return Operation(queries[0], default, named)
+    default, named = values(pairs, "default-graph-uri"), values(pairs, "named-graph-uri")
+    check_iris(default, where="default-graph-uri")
+    check_iris(named, where="named-graph-uri")
+    formats = [v for name in FORMAT_PARAMETERS for v in values(pairs, name) if v.strip()]
+    return Operation(queries[0], default, named, formats)
 
 
 def _accepted_graphs(operation: Operation, shape) -> None:
@@ -175,10 +252,9 @@ def endpoint() -> Response:
     if operation is None:
         return _no_query()
     config = settings()
-    shape = analyse(operation.query, max_length=config.max_query_length)
+    shape = analyse(operation.query, max_length=config.max_query_length, base=config.base_url)
     _accepted_graphs(operation, shape)
-    fmt = choose_result_format(shape.kind, request.headers.get("Accept"),
-                               request.values.get("format"))
+    fmt = choose_result_format(shape.kind, request.headers.get("Accept"), operation.formats)
     if fmt == HTML:
         return _page(operation, shape)
     response = _run(operation, shape, fmt)
@@ -187,10 +263,12 @@ def endpoint() -> Response:
 
 
 def _dataset_options(operation: Operation, shape) -> dict:
-    """Protocol graphs replace the query's FROM; neither: the union of all graphs."""
+    """Protocol graphs replace the query's FROM, and name the whole dataset: default-graph-uri
+    alone means no named graphs, named-graph-uri alone an empty default graph (SPARQL 1.1
+    Protocol section 2.1.4, Query section 13.2); neither: the union of all graphs."""
     if operation.default_graphs or operation.named_graphs:
         return {"default_graphs": operation.default_graphs,
-                "named_graphs": operation.named_graphs or None, "union": False}
+                "named_graphs": operation.named_graphs, "union": False}
     return {"default_graphs": None, "named_graphs": None, "union": not shape.has_dataset_clause}
 
 
@@ -212,18 +290,42 @@ def _run(operation: Operation, shape, fmt) -> Response:
             # the render cache (web/cache.py) may keep it until the data changes, and
             # answers If-None-Match with a 304 (revalidated every time: no-cache)
             headers[CACHE_MARK] = stream.version
-            headers["ETag"] = f'W/"sparql-{stream.version}"'
+            headers["ETag"] = _etag(operation, fmt, stream.version)
             headers["Cache-Control"] = "no-cache"
         return Response(stream.body, headers=headers, content_type=stream.media_type)
+    return Response(_guarded(stream, stream.close), headers=headers,
+                    content_type=stream.media_type, direct_passthrough=True)
 
-    def body():
-        try:
-            yield from stream
-        finally:
-            stream.close()
 
-    return Response(body(), headers=headers, content_type=stream.media_type,
-                    direct_passthrough=True)
+def _etag(operation: Operation, fmt, version: str) -> str:
+    """A weak validator per representation: the query text, its dataset, the format and the
+    data version (RFC 9110 section 8.8.3), so a tag of the JSON answer never revalidates the
+    CSV one, nor one query another's. A cheap hash: BLAKE2 of a few hundred bytes."""
+    key = "\x00".join([operation.query, *operation.default_graphs, "\x01",
+                        *operation.named_graphs, fmt.name])
+    digest = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+    return f'W/"sparql-{version}-{digest}"'
+
+
+def _guarded(pieces, close):
+    """A streamed body that can never look complete when it was cut.
+
+    After the headers are sent, a failure (the time bound of the stream, a worker that
+    died, a remote store that stopped) cannot change the status any more, and granian
+    ends the chunked body cleanly even when this iterator raises (measured: it cannot be
+    made to abort the connection from WSGI). So the body ends with
+    sparql_results.stream_cut_marker: a syntax error in every format but CSV, where it is
+    a visible last row. The cut is logged."""
+    try:
+        yield from pieces
+    except Exception as error:  # noqa: BLE001 - any failure mid-body ends in the marker
+        reason = getattr(error, "message", "") or (
+            "the result took longer than the endpoint's time bound"
+            if isinstance(error, TimeoutError) else "the evaluation stopped")
+        log.warning("query stream cut mid-body: %s (%s)", reason, type(error).__name__)
+        yield stream_cut_marker(reason)
+    finally:
+        close()
 
 
 def _remote_source(operation: Operation, shape):
@@ -234,17 +336,35 @@ def _remote_source(operation: Operation, shape):
         # the query's FROM / FROM NAMED: sent as the protocol dataset, which means the same
         # and keeps the remote store from adding its union in their place
         options = {"default_graphs": shape.from_graphs, "named_graphs": shape.from_named}
+    # The remote server would resolve relative IRIs against its own URL; the embedded
+    # workers and the policy use base_url. A BASE line of our own, before the query's own
+    # prologue (which may still set another), makes them agree; error lines are shifted back.
+    text = f"BASE <{config.base_url}>\n{operation.query}"
     try:
-        return store().query_stream(operation.query, kind=shape.kind,
+        return store().query_stream(text, kind=shape.kind,
                                     default_graphs=options["default_graphs"],
                                     named_graphs=options["named_graphs"],
                                     timeout=config.query_timeout)
     except SyntaxProblem as problem:
-        if problem.line is not None:
+        message = _bare_message(problem)
+        line, column = problem.line, problem.column
+        if line is None:
+            found = syntax_error(problem.message)
+            message, line, column = found["message"], found.get("line"), found.get("column")
+        if line is None:
             raise
-        found = syntax_error(problem.message)
-        raise SyntaxProblem(found["message"], line=found.get("line"),
-                            column=found.get("column")) from None
+        line = max(line - 1, 1)
+        raise SyntaxProblem(readable_syntax_message(message, operation.query, line,
+                                                    column or 1),
+                            line=line, column=column) from None
+
+
+def _bare_message(problem: SyntaxProblem) -> str:
+    """A SyntaxProblem's message without the ' at line L, column C' it appends."""
+    where = f" at line {problem.line}" + (
+        f", column {problem.column}" if problem.column is not None else "")
+    return problem.message.removesuffix(where) if problem.line is not None else \
+        problem.message
 
 
 def _truncation_headers(headers: dict, truncated: bool | None, limit: int) -> None:
@@ -279,8 +399,9 @@ def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
     slots = remote_slots()
     slots.enter()
     try:
-        answer = relay_remote(_remote_source(operation, shape), shape.kind, fmt,
-                              config.result_limit, prefixes(config.base_url))
+        source = _remote_source(operation, shape)
+        answer = relay_remote(source, shape.kind, fmt, config.result_limit,
+                              prefixes(config.base_url))
         held: list[bytes] = []
         size = 0
         for piece in answer.body:
@@ -296,22 +417,25 @@ def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
         slots.leave()
         raise
     _truncation_headers(headers, None, config.result_limit)
+    if hasattr(source, "deadline"):  # remote.py query_stream: the streaming bound
+        source.deadline += config.stream_timeout
 
-    def body():
-        try:
-            yield from held
-            yield from answer.body
-        finally:
-            answer.body.close()
-            slots.leave()
+    def pieces():
+        yield from held
+        yield from answer.body
 
-    return Response(body(), headers=headers, content_type=answer.media_type,
-                    direct_passthrough=True)
+    def close():
+        answer.body.close()
+        slots.leave()
+
+    return Response(_guarded(pieces(), close), headers=headers,
+                    content_type=answer.media_type, direct_passthrough=True)
 
 
 def _preflight() -> Response:
     """CORS preflight (YASGUI sends one before a POST with application/sparql-query)."""
     response = Response(status=204)
+    del response.headers["Content-Type"]  # no body, so no Content-Type (RFC 9110 9.3.7)
     response.headers.update(CORS)
     response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = request.headers.get(
@@ -480,13 +604,64 @@ def _labels(iris: list[ox.NamedNode]) -> dict[str, str]:
     return labels
 
 
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_LINKED_SCHEMES = ("http://", "https://")
+
+
 def _cell(term, labels: dict[str, str], base: str) -> dict:
+    """A table cell. Only http(s) IRIs become links: a result can hold any IRI
+    (`IRI("javascript:alert(1)")`), and a link to it would run script on click."""
     if term is None:
         return {"text": ""}
     if isinstance(term, ox.NamedNode):
-        return {"href": term.value, "text": labels.get(term.value, term.value),
+        linked = term.value.lower().startswith(_LINKED_SCHEMES)
+        return {"href": term.value if linked else None,
+                "text": labels.get(term.value, term.value),
                 "iri": term.value, "local": term.value.startswith(base)}
     if isinstance(term, ox.BlankNode):
         return {"text": f"_:{term.value}"}
-    note = f"@{term.language}" if term.language else ""
-    return {"text": term.value, "note": note}
+    if term.language:
+        return {"text": term.value, "note": f"@{term.language}"}
+    datatype = term.datatype.value
+    if datatype == XSD + "string":
+        return {"text": term.value, "note": ""}
+    short = "xsd:" + datatype[len(XSD):] if datatype.startswith(XSD) else f"<{datatype}>"
+    return {"text": term.value, "note": f"^^{short}", "datatype": datatype}
+
+
+# -- Content-Security-Policy for the endpoint's HTML -----------------------------------------
+_INLINE = re.compile(rb"<(script|style)>(.*?)</\1>", re.DOTALL)
+_HASHES: dict[bytes, str] = {}
+
+
+def _csp_hash(block: bytes) -> str:
+    found = _HASHES.get(block)
+    if found is None:
+        found = "'sha256-" + base64.b64encode(hashlib.sha256(block).digest()).decode() + "'"
+        if len(_HASHES) < 64:  # the page's own blocks: a few, fixed by the templates
+            _HASHES[block] = found
+    return found
+
+
+def content_security_policy(body: bytes) -> str:
+    """A strict policy: nothing loads from anywhere, and only the page's own inline script
+    and style run (by hash, so an injected block would not). The query page needs no
+    network at run time (issue 5), so `default-src 'none'` costs it nothing."""
+    scripts, styles = [], []
+    for kind, block in _INLINE.findall(body):
+        (scripts if kind == b"script" else styles).append(_csp_hash(block))
+    return ("default-src 'none'; "
+            f"script-src {' '.join(scripts) or chr(39) + 'none' + chr(39)}; "
+            f"style-src {' '.join(styles) or chr(39) + 'none' + chr(39)}; "
+            "img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'")
+
+
+@blueprint.after_request
+def _protect_html(response: Response) -> Response:
+    """Every HTML response of /sparql (the page, error pages) gets the strict policy."""
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        response.headers["Content-Security-Policy"] = content_security_policy(
+            response.get_data())
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
