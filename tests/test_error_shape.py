@@ -84,3 +84,15 @@ def test_browsers_sending_media_type_parameters_get_the_error_page_too(small_app
                                            headers={"Accept": "text/html;level=1"})
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_every_html_page_has_a_strict_content_security_policy(client):
+    """Pages run nothing but their own inline blocks, by hash (web/security.py)."""
+    pages = ["/", "/id/film/mask-1985.html", "/id/person/cher.html", "/ontology.html",
+             "/sparql", "/id/person/nobody"]
+    for path in pages:
+        response = client.get(path, headers={"Accept": "text/html"})
+        policy = response.headers.get("Content-Security-Policy", "")
+        assert policy.startswith("default-src 'none'"), path
+        assert "unsafe-inline" not in policy, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path

@@ -11,7 +11,7 @@ from filmld.store import Store
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     """The WSGI app; `store` defaults to the configured dataset, loaded from the files."""
     from filmld.dataset import open_dataset
-    from filmld.web import errors, resources
+    from filmld.web import errors, resources, security
 
     settings = settings or from_env()
     app = Flask("filmld", static_folder=None)
@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.extensions["filmld.settings"] = settings
     app.extensions["filmld.store"] = store if store is not None else open_dataset(settings)
     errors.register(app)
+    security.register(app)
     app.register_blueprint(resources.blueprint)
     from filmld.web import cache, dataset  # issue 4: home, dumps, VoID, ontology; render cache
 

@@ -18,11 +18,9 @@ a 503 with Retry-After.
 from __future__ import annotations
 
 import atexit
-import base64
 import hashlib
 import io
 import logging
-import re
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -629,39 +627,3 @@ def _cell(term, labels: dict[str, str], base: str) -> dict:
     return {"text": term.value, "note": f"^^{short}", "datatype": datatype}
 
 
-# -- Content-Security-Policy for the endpoint's HTML -----------------------------------------
-_INLINE = re.compile(rb"<(script|style)>(.*?)</\1>", re.DOTALL)
-_HASHES: dict[bytes, str] = {}
-
-
-def _csp_hash(block: bytes) -> str:
-    found = _HASHES.get(block)
-    if found is None:
-        found = "'sha256-" + base64.b64encode(hashlib.sha256(block).digest()).decode() + "'"
-        if len(_HASHES) < 64:  # the page's own blocks: a few, fixed by the templates
-            _HASHES[block] = found
-    return found
-
-
-def content_security_policy(body: bytes) -> str:
-    """A strict policy: nothing loads from anywhere, and only the page's own inline script
-    and style run (by hash, so an injected block would not). The query page needs no
-    network at run time (issue 5), so `default-src 'none'` costs it nothing."""
-    scripts, styles = [], []
-    for kind, block in _INLINE.findall(body):
-        (scripts if kind == b"script" else styles).append(_csp_hash(block))
-    return ("default-src 'none'; "
-            f"script-src {' '.join(scripts) or chr(39) + 'none' + chr(39)}; "
-            f"style-src {' '.join(styles) or chr(39) + 'none' + chr(39)}; "
-            "img-src 'self' data:; form-action 'self'; base-uri 'none'; "
-            "frame-ancestors 'none'")
-
-
-@blueprint.after_request
-def _protect_html(response: Response) -> Response:
-    """Every HTML response of /sparql (the page, error pages) gets the strict policy."""
-    if response.mimetype == "text/html" and not response.direct_passthrough:
-        response.headers["Content-Security-Policy"] = content_security_policy(
-            response.get_data())
-        response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
