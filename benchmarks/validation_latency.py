@@ -36,6 +36,7 @@ from filmld.validation import Validator
 
 BASE = "http://127.0.0.1:8000/"
 PREFIXES = """@prefix schema: <https://schema.org/> . @prefix filmld: <ontology/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix dct: <http://purl.org/dc/terms/> .
 """
@@ -47,7 +48,7 @@ def contribution(actors: list[str], roles: int = 5) -> list[ox.Triple]:
     slug = "benchmark-probe-2024"
     film = f"<id/film/{slug}>"
     lines = [f'{film} a schema:Movie ; rdfs:label "Probe (2024)"@en ; schema:name "Probe"@en ;',
-             '  schema:datePublished "2024-01-01" ; schema:genre "drama"@en ;',
+             '  schema:datePublished "2024-01-01"^^xsd:date ; schema:genre "drama"@en ;',
              f"  filmld:plotEvent <id/event/{slug}-opening> ;",
              f"  schema:sameAs <http://dbpedia.org/resource/{slug}> ;",
              f"  dct:source <https://en.wikipedia.org/wiki/{slug}> ."]

@@ -4,6 +4,7 @@ Flask test client: one test per behaviour of issue 6."""
 from __future__ import annotations
 
 import hmac
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -71,7 +72,7 @@ class Unchanged:
 
 
 DATE = '<id/person/cher> schema:birthDate "1946-05-20"^^xsd:date .'
-SECOND_RELEASE = '<id/film/mask-1985> schema:datePublished "1986" .'
+SECOND_RELEASE = '<id/film/mask-1985> schema:datePublished "1986"^^xsd:gYear .'
 
 
 # -- accepted ------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ def test_warnings_do_not_refuse_and_come_back_with_the_201(client):
 
 
 def test_blank_nodes_reached_from_our_resources_are_accepted_and_never_merged(client, store):
-    text = '<id/person/cher> rdfs:seeAlso _:b0 . _:b0 rdfs:comment "a note"@en .'
+    text = '<id/person/cher> schema:knows _:b0 . _:b0 schema:description "a note"@en .'
     first, second = post(client, text).get_json(), post(client, text).get_json()
     blank = [{t.object for t in store.graph_triples(body["iri"])
               if isinstance(t.object, ox.BlankNode)} for body in (first, second)]
@@ -251,21 +252,32 @@ def test_tokens_file_is_an_alternative(tmp_path):
 
 @pytest.mark.parametrize("subject", ["<http://dbpedia.org/resource/Cher>", "<ontology/actor>",
                                      "<contributions/0123456789abcdef>", "<graph/curated>"])
-def test_subjects_outside_the_dataset_namespace_are_403(client, store, subject):
+def test_subjects_outside_the_dataset_namespace_are_422_with_a_report(client, store, subject):
     with Unchanged(store):
         response = post(client, f'{subject} rdfs:label "mine"@en .')
-    assert response.status_code == 403
-    assert "only as objects" in response.get_json()["error"]["message"]
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["error"]["status"] == 422
+    (result,) = policy_results(body)
+    assert "only as objects" in result["message"]
+    assert result["constraint"] == "ContributionPolicy:subject-in-dataset"
 
 
-def test_blank_node_subjects_not_reached_from_our_resources_are_403(client, store):
+def policy_results(body: dict) -> list[dict]:
+    return [r for group in body["report"]["focusNodes"] for r in group["results"]
+            if (r["constraint"] or "").startswith("ContributionPolicy")]
+
+
+def test_blank_node_subjects_not_reached_from_our_resources_are_422(client, store):
     with Unchanged(store):
         response = post(client, '_:x rdfs:label "floating"@en .')
-    assert response.status_code == 403
+    assert response.status_code == 422
+    (result,) = policy_results(response.get_json())
+    assert "not reached" in result["message"]
 
 
 def test_other_iris_are_fine_as_objects(client):
-    response = post(client, "<id/person/cher> rdfs:seeAlso <https://example.org/cher> .")
+    response = post(client, "<id/person/cher> schema:knows <https://example.org/someone> .")
     assert response.status_code == 201
 
 
@@ -278,7 +290,7 @@ def test_body_over_the_size_limit_is_413(client, store):
 
 
 def test_too_many_triples_is_413(client, store):
-    many = "".join(f'<id/person/cher> rdfs:comment "note {i}"@en .\n' for i in range(501))
+    many = "".join(f'<id/person/cher> schema:description "note {i}"@en .\n' for i in range(501))
     with Unchanged(store):
         response = post(client, many)
     assert response.status_code == 413
@@ -431,7 +443,7 @@ def test_ntriples_contribution_is_accepted(client):
 
 def test_contributions_are_listed_newest_first_and_paged(app, client):
     app.extensions["filmld.settings"]  # page size is min(page_size, 100)
-    ids = [post(client, f'<id/person/cher> rdfs:comment "note {i}"@en .').get_json()["id"]
+    ids = [post(client, f'<id/person/cher> schema:description "note {i}"@en .').get_json()["id"]
            for i in range(3)]
     listing = client.get("/contributions").get_json()
     assert [c["id"] for c in listing["contributions"]] == ids[::-1]
@@ -446,7 +458,7 @@ def test_listing_pages_link_to_each_other(tmp_path):
     client = app.test_client()
     try:
         for i in range(3):
-            assert post(client, f'<id/person/cher> rdfs:comment "n{i}"@en .').status_code == 201
+            assert post(client, f'<id/person/cher> schema:description "n{i}"@en .').status_code == 201
         first = client.get("/contributions").get_json()
         assert len(first["contributions"]) == 2 and first["next"] == "/contributions?page=2"
         second = client.get(first["next"]).get_json()
@@ -461,7 +473,9 @@ def test_contributor_withdraws_own_contribution_and_withdrawal_is_recorded(clien
     assert response.status_code == 200
     assert body["iri"] not in store.graph_names()
     assert "1946-05-20" not in client.get("/id/person/cher.nt").get_data(as_text=True)
-    record = client.get(body["location"], headers={"Accept": "text/turtle"})
+    assert client.get(body["location"], headers={"Accept": "text/turtle"}).status_code == 410
+    record = client.get(body["location"] + "/provenance", headers={"Accept": "text/turtle"})
+    assert record.status_code == 200
     graph = rdflib.Graph().parse(data=record.get_data(as_text=True), format="turtle")
     prov = rdflib.Namespace("http://www.w3.org/ns/prov#")
     activity = graph.value(rdflib.URIRef(body["iri"]), prov.wasInvalidatedBy)
@@ -538,3 +552,399 @@ def test_ill_typed_literals_are_refused_by_the_shapes(client, store):
     assert response.status_code == 422
     (group,) = response.get_json()["report"]["focusNodes"]
     assert group["results"][0]["constraint"] == "DatatypeConstraintComponent"
+
+
+# -- issue 6 review ---------------------------------------------------------------------------
+# Defect 1: a chunked body over the limit is refused whole, not cut and accepted.
+
+@pytest.mark.parametrize("path", ["/contributions", "/validate"])
+def test_chunked_body_over_the_size_limit_is_413_and_nothing_stored(client, store, path):
+    import io
+
+    many = "".join(f'<id/person/cher> schema:description "note {i} {"x" * 60}"@en .\n'
+                   for i in range(3000))
+    data = (PREFIXES + many).encode()
+    assert len(data) > 200_000
+    with Unchanged(store):
+        response = client.post(path, input_stream=io.BytesIO(data),
+                               headers={**ALICE, **TURTLE, "Transfer-Encoding": "chunked"})
+    assert response.status_code == 413, response.get_data(as_text=True)[:300]
+
+
+def test_read_body_reads_chunked_input_up_to_the_limit(app):
+    import io
+
+    from filmld.errors import PayloadTooLarge
+    from filmld.web.body import read_body
+
+    for size, fits in ((100, True), (101, False), (10_000, False)):
+        with app.test_request_context("/validate", method="POST",
+                                      input_stream=io.BytesIO(b"x" * size),
+                                      headers={"Transfer-Encoding": "chunked"}):
+            if fits:
+                assert read_body(100) == b"x" * size
+            else:
+                with pytest.raises(PayloadTooLarge):
+                    read_body(100)
+
+
+# Defect 2: blank-node reachability is linear, and nesting is bounded.
+
+def test_ten_thousand_levels_of_blank_node_nesting_are_refused_quickly(client, store):
+    import time
+
+    depth = 10_000
+    body = ("<id/person/cher> schema:knows " + "[ schema:knows " * depth + "<id/person/cher>"
+            + " ]" * depth + " .")
+    start = time.perf_counter()
+    with Unchanged(store):
+        response = post(client, body)
+    took = time.perf_counter() - start
+    assert response.status_code in (413, 422), response.get_data(as_text=True)[:300]
+    assert took < 3, took
+
+
+def test_blank_node_check_is_linear():
+    import time
+
+    from filmld.contribution_policy import Model, check
+
+    model = Model(frozenset({"https://schema.org/knows"}), frozenset(), {"person": frozenset()})
+    nodes = [ox.BlankNode() for _ in range(40_000)]
+    cher = ox.NamedNode(f"{BASE}id/person/cher")
+    knows = ox.NamedNode("https://schema.org/knows")
+    triples = [ox.Triple(cher, knows, nodes[0])] + [
+        ox.Triple(a, knows, b) for a, b in itertools.pairwise(nodes)]
+    start = time.perf_counter()
+    report = check(triples, model, BASE, None)
+    assert time.perf_counter() - start < 2
+    assert "ContributionPolicy:blank-node-depth" in {r.constraint for r in report.violations}
+
+
+def test_a_few_levels_of_blank_nodes_are_fine(client):
+    response = post(client, '<id/person/cher> schema:knows [ schema:knows [ '
+                            'schema:description "a friend of a friend"@en ] ] .')
+    assert response.status_code == 201, response.get_json()
+
+
+# Defect 3: release dates must be well-typed; rdflib's tracebacks stay out of the log.
+
+@pytest.mark.parametrize("value", ['"1985"^^xsd:integer', '"1985-99-99"^^xsd:date',
+                                   '"85"^^xsd:gYear', '"1985"'])
+def test_ill_typed_release_dates_are_refused(client, store, value, caplog):
+    caplog.set_level(logging.DEBUG)
+    film = one_film("typed-2003").replace('"2001-05-04"^^xsd:date', value)
+    with Unchanged(store):
+        response = post(client, film)
+    assert response.status_code == 422, response.get_json()
+    constraints = {r["constraint"] for g in response.get_json()["report"]["focusNodes"]
+                   for r in g["results"]}
+    assert constraints == {"OrConstraintComponent"}
+    assert not [r for r in caplog.records if "Failed to convert Literal" in r.getMessage()]
+
+
+def test_well_typed_release_year_is_accepted(client):
+    film = one_film("typed-2004").replace('"2001-05-04"^^xsd:date', '"2004"^^xsd:gYear')
+    assert post(client, film).status_code == 201
+
+
+def test_ill_typed_birth_date_is_refused_without_log_noise(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = post(client, '<id/person/cher> schema:birthDate "1946-02-30"^^xsd:date .')
+    assert response.status_code == 422
+    assert not [r for r in caplog.records if "Failed to convert Literal" in r.getMessage()]
+
+
+def test_other_rdflib_messages_are_not_hidden(caplog):
+    import filmld.validation  # noqa: F401  (installs the filter)
+
+    with caplog.at_level(logging.WARNING, logger="rdflib.term"):
+        logging.getLogger("rdflib.term").warning("something else went wrong")
+    assert any("something else" in r.getMessage() for r in caplog.records)
+
+
+# Defect 4: control characters in literals are refused at the door.
+
+@pytest.mark.parametrize("literal, line", [('"bad\x00nul"', 5), ('"esc \x1b[31m"', 5),
+                                           ('"escaped \\u0007 bell"', None)])
+def test_control_characters_in_literals_are_400(client, store, literal, line):
+    with Unchanged(store):
+        response = post(client, f"<id/person/cher> schema:description {literal}@en .")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert "control character" in error["message"]
+    assert error.get("line") == line
+    if line:
+        assert error["column"] > 1
+
+
+def test_tab_newline_and_carriage_return_are_fine(client):
+    response = post(client, '<id/person/cher> schema:description """a\tb\r\nc"""@en .')
+    assert response.status_code == 201
+
+
+# Defect 5: the contribution policy keeps the graph in the model.
+
+@pytest.mark.parametrize("body, rule", [
+    ('<id/person/cher> <http://example.org/evil> "spam" .', "declared-property"),
+    ('<id/person/cher> schema:address [ schema:name "x"@en ] .', "declared-property"),
+    ('<id/anything/x> rdfs:label "x"@en .', "known-kind"),
+    ("<id/person/cher> <http://www.w3.org/2002/07/owl#sameAs> <id/person/eric-stoltz> .",
+     "same-as-outside"),
+    ("<id/person/cher> schema:sameAs <id/person/eric-stoltz> .", "same-as-outside"),
+    ("<id/person/cher> a <http://example.org/Evil> .", "declared-class"),
+    ('<id/person/new-one> rdfs:label "New One"@en ; schema:name "New One"@en .',
+     "new-resource-typed"),
+    ('<id/person/new-two> a schema:Movie ; rdfs:label "x"@en ; schema:name "x"@en .',
+     "new-resource-typed"),
+])
+def test_contribution_policy_refusals_are_422_reports(client, store, body, rule):
+    with Unchanged(store):
+        response = post(client, body)
+    assert response.status_code == 422, response.get_json()
+    rules = {r["constraint"] for r in policy_results(response.get_json())}
+    assert f"ContributionPolicy:{rule}" in rules, rules
+    turtle = post(client, body, headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 422 and "sh:ValidationReport" in turtle.get_data(as_text=True)
+
+
+def test_a_character_cannot_also_be_a_real_person(client, store):
+    with Unchanged(store):
+        response = post(client, "<id/character/rocky-dennis> a schema:Person .")
+    assert response.status_code == 422
+    results = [r for g in response.get_json()["report"]["focusNodes"] for r in g["results"]]
+    assert ("NotConstraintComponent", "kind of resource") in {
+        (r["constraint"], r["path_label"]) for r in results}
+
+
+def test_a_new_typed_resource_under_its_kind_is_accepted(client):
+    response = post(client, '<id/person/new-actor> a schema:Person ; '
+                            'rdfs:label "New Actor"@en ; schema:name "New Actor"@en .')
+    assert response.status_code == 201, response.get_json()
+
+
+def test_the_kind_table_comes_from_the_data(app):
+    model = app.extensions["filmld.contributions"].contributions.model
+    assert model.kinds["person"] == {"https://schema.org/Person"}
+    assert model.kinds["character"] == {f"{BASE}ontology/Character"}
+    assert model.kinds["film"] == {"https://schema.org/Movie"}
+
+
+# Defect 6: page numbers are bounded.
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "0", "-1", "abc", "1e3", "1000001"])
+def test_page_out_of_range_is_400_in_the_error_shape(client, page):
+    response = client.get(f"/contributions?page={page}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["status"] == 400
+
+
+# Defect 7: subjects are clean IRIs of this dataset.
+
+@pytest.mark.parametrize("subject", [f"<{BASE}id/../graph/curated>",
+                                     f"<{BASE}id/%2e%2e/graph/curated>",
+                                     f"<{BASE}id/person/cher?page=2>",
+                                     f"<{BASE}id/person/cher#me>",
+                                     f"<{BASE}id/person/%63her>",
+                                     f"<{BASE}id/person/./cher>"])
+def test_non_normalised_subjects_are_refused(client, store, subject):
+    with Unchanged(store):
+        response = post(client, f'{subject} schema:description "x"@en .')
+    assert response.status_code == 422, response.get_json()
+    (result,) = policy_results(response.get_json())
+    assert result["constraint"] in ("ContributionPolicy:clean-iri",
+                                    "ContributionPolicy:subject-in-dataset")
+
+
+def test_normalise_follows_rfc_3986():
+    from filmld.contribution_policy import normalise
+
+    assert normalise("http://h/id/../graph/x") == "http://h/graph/x"
+    assert normalise("http://h/id/%2e%2e/graph/x") == "http://h/graph/x"
+    assert normalise("http://h/a/./b/../c") == "http://h/a/c"
+    assert normalise("http://h/id/person/%63her") == "http://h/id/person/cher"
+    assert normalise("http://h/id/person/a%2fb") == "http://h/id/person/a%2Fb"
+    assert normalise("HTTP://H/x?q#f") == "http://h/x?q#f"
+
+
+# Defect 8: self-describing documents, a documented hash, a contributor that dereferences.
+
+@pytest.mark.parametrize("how", [{"suffix": ".trig"}, {"accept": "application/trig"},
+                                 {"suffix": ".nq"}, {"accept": "application/n-quads"}])
+def test_contribution_as_trig_or_nquads_keeps_facts_and_provenance_apart(client, how):
+    body = post(client, DATE).get_json()
+    path = body["location"] + how.get("suffix", "")
+    response = client.get(path, headers={"Accept": how.get("accept", "*/*")})
+    assert response.status_code == 200
+    media = response.headers["Content-Type"].split(";")[0]
+    assert media in ("application/trig", "application/n-quads")
+    fmt = ox.RdfFormat.TRIG if media == "application/trig" else ox.RdfFormat.N_QUADS
+    quads = list(ox.parse(response.get_data(), format=fmt))
+    facts = [q for q in quads if q.graph_name.value == body["iri"]]
+    provenance = [q for q in quads if q.graph_name.value == f"{BASE}graph/provenance"]
+    assert [q.predicate.value for q in facts] == ["https://schema.org/birthDate"]
+    assert provenance and all(q.graph_name.value != body["iri"] for q in provenance)
+    assert len(facts) + len(provenance) == len(quads)
+
+
+def test_the_hash_is_the_documented_one(client):
+    from filmld.contributions import HASH_METHOD
+
+    body = post(client, '<id/person/cher> schema:knows [ schema:description "é"@en ] .'
+                ).get_json()
+    triples = [t for t in client_triples(client, body)]
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    lines = sorted(f"{q.subject} {q.predicate} {q.object} .\n" for q in dataset)
+    import hashlib
+
+    assert hashlib.sha256("".join(lines).encode("utf-8")).hexdigest() == body["sha256"]
+    assert "RDFC-1.0" in HASH_METHOD
+    html = client.get(body["location"], headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "RDFC-1.0" in html
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "RDFC-1.0" in readme
+
+
+def client_triples(client, body) -> list[ox.Triple]:
+    text = client.get(body["location"] + ".nq").get_data()
+    return [q.triple for q in ox.parse(text, format=ox.RdfFormat.N_QUADS)
+            if q.graph_name.value == body["iri"]]
+
+
+def test_the_contributor_iri_dereferences(client):
+    body = post(client, DATE).get_json()
+    agent = f"{BASE}contributors/alice"
+    turtle = client.get("/contributors/alice", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200
+    graph = rdflib.Graph().parse(data=turtle.get_data(as_text=True), format="turtle")
+    prov = rdflib.Namespace("http://www.w3.org/ns/prov#")
+    assert (rdflib.URIRef(agent), rdflib.RDF.type, prov.Agent) in graph
+    assert (rdflib.URIRef(body["iri"]), prov.wasAttributedTo, rdflib.URIRef(agent)) in graph
+    html = client.get("/contributors/alice", headers={"Accept": "text/html"})
+    assert html.status_code == 200 and body["id"] in html.get_data(as_text=True)
+    assert client.get("/contributors/nobody").status_code == 404
+
+
+# Defect 9: which contributed triples caused each result; who blocks a withdrawal.
+
+def test_each_result_says_which_contributed_triples_caused_it(client):
+    response = post(client, "<id/person/cher> a filmld:Character .")
+    assert response.status_code == 422
+    cause = f"<{BASE}id/person/cher> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> " \
+            f"<{BASE}ontology/Character> ."
+    results = [r for g in response.get_json()["report"]["focusNodes"] for r in g["results"]]
+    assert len(results) >= 2
+    for r in results:
+        assert cause in r["caused_by"], r
+    # the roles that cast her are not in the contribution: violations there are indirect
+    assert any(r["direct"] is False and "/id/role/" in group["focusNode"]
+               for group in response.get_json()["report"]["focusNodes"]
+               for r in group["results"])
+    html = post(client, "<id/person/cher> a filmld:Character .",
+                headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Caused by" in html and "ontology/Character" in html
+
+
+def test_unique_lang_results_show_the_clashing_values(client):
+    response = post(client, '<id/person/cher> rdfs:label "Cherilyn"@en .')
+    assert response.status_code == 422
+    (result,) = [r for g in response.get_json()["report"]["focusNodes"] for r in g["results"]
+                 if r["constraint"] == "UniqueLangConstraintComponent"]
+    assert '"Cherilyn"@en' in result["value"] and '"Cher"@en' in result["value"]
+
+
+def test_blocked_withdrawal_names_the_blocking_contributions_and_the_operator_cannot_force(
+        client, store):
+    person = post(client, """<id/person/blocked-actor> a schema:Person ;
+        rdfs:label "Blocked Actor"@en ; schema:name "Blocked Actor"@en .""").get_json()
+    role = post(client, """<id/role/mask-1985-blocked> a schema:PerformanceRole ;
+        rdfs:label "Blocked Actor as Cameo"@en ; schema:name "Blocked Actor as Cameo"@en ;
+        schema:actor <id/person/blocked-actor> ; schema:characterName "Cameo"@en ;
+        filmld:character <id/character/gar> .""", headers=BOB).get_json()
+    for who in (ALICE, OPERATOR):
+        with Unchanged(store):
+            refused = client.delete(person["location"], headers=who)
+        assert refused.status_code == 409
+        error = refused.get_json()["error"]
+        assert error["blockedBy"] == [{"id": role["id"], "iri": role["iri"],
+                                       "contributor": "bob"}]
+        assert role["iri"] in error["message"] and "bob" in error["message"]
+    html = client.delete(person["location"], headers={**OPERATOR, "Accept": "text/html"})
+    assert html.status_code == 409 and role["id"] in html.get_data(as_text=True)
+
+
+# Defect 10: HTTP and format details.
+
+def test_a_charset_other_than_utf8_is_415(client, store):
+    with Unchanged(store):
+        response = post(client, DATE, headers={"Content-Type": "text/turtle; charset=iso-8859-1"})
+    assert response.status_code == 415
+    assert "UTF-8" in response.get_json()["error"]["message"]
+    assert post(client, DATE, headers={"Content-Type": "text/turtle; charset=UTF-8"}
+                ).status_code == 201
+
+
+def test_a_utf8_bom_is_stripped(client):
+    response = post(client, b"\xef\xbb\xbf" + (PREFIXES + DATE).encode())
+    assert response.status_code == 201, response.get_json()
+
+
+def test_options_on_the_collection_says_what_it_accepts(client):
+    response = client.options("/contributions")
+    assert response.status_code in (200, 204)
+    assert "text/turtle" in response.headers["Accept-Post"]
+    assert "application/ld+json" in response.headers["Accept-Post"]
+    assert {"GET", "POST", "OPTIONS"} <= {m.strip() for m in response.headers["Allow"].split(",")}
+
+
+def test_listing_has_totals_and_paging_in_json_and_as_hydra_rdf(client):
+    for i in range(2):
+        assert post(client, f'<id/person/cher> schema:description "t{i}"@en .').status_code == 201
+    listing = client.get("/contributions").get_json()
+    assert listing["totalItems"] == 2 and listing["lastPage"] == 1
+    assert listing["first"] == "/contributions?page=1"
+    turtle = client.get("/contributions", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200 and turtle.headers["Content-Type"].startswith("text/turtle")
+    graph = rdflib.Graph().parse(data=turtle.get_data(as_text=True), format="turtle")
+    hydra = rdflib.Namespace("http://www.w3.org/ns/hydra/core#")
+    collection = rdflib.URIRef(f"{BASE}contributions")
+    assert (collection, rdflib.RDF.type, hydra.Collection) in graph
+    assert int(graph.value(collection, hydra.totalItems)) == 2
+    assert len(list(graph.objects(collection, hydra.member))) == 2
+    assert client.get("/contributions", headers={"Accept": "image/png"}).status_code == 406
+
+
+# Defect 11: failed sign-ins are limited per address; dry runs have their own budget.
+
+def test_wrong_tokens_are_rate_limited_per_address(client):
+    codes = [client.post("/validate", data=b"x", headers={"Authorization": "Bearer nope"},
+                         environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code
+             for _ in range(30)]
+    assert codes[:10] == [401] * 10 and set(codes[10:]) == {429}
+    limited = client.post("/validate", data=b"x", headers={"Authorization": "Bearer nope"},
+                          environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    other = client.post("/validate", data=b"x", headers={"Authorization": "Bearer nope"},
+                        environ_base={"REMOTE_ADDR": "192.0.2.8"})
+    assert other.status_code == 401
+
+
+def test_dry_runs_and_bad_requests_do_not_use_the_contributions_budget(tmp_path):
+    app = create_app(Settings(store=str(tmp_path / "s"), tokens="alice:tok-alice",
+                              contribution_rate=2))
+    client = app.test_client()
+    try:
+        for _ in range(3):
+            assert post(client, "<id/person/cher> schema:name ", ).status_code == 400
+        assert [post(client, DATE, path="/validate").status_code for _ in range(3)] == \
+            [200, 200, 429]
+        limited = post(client, DATE, path="/validate")
+        assert "dry runs" in limited.get_json()["error"]["message"]
+        assert post(client, DATE).status_code == 201
+        assert post(client, '<id/person/cher> schema:description "b"@en .').status_code == 201
+        third = post(client, '<id/person/cher> schema:description "c"@en .')
+        assert third.status_code == 429
+        assert "contributions" in third.get_json()["error"]["message"]
+    finally:
+        app.extensions["filmld.store"].close()

@@ -181,7 +181,7 @@ def test_parallel_contributions_valid_alone_but_not_together_never_both_land(ser
 
 
 def test_state_changes_reach_the_server_log(server):
-    response = contribute(server.url, '<id/person/cher> rdfs:comment "logged"@en .')
+    response = contribute(server.url, '<id/person/cher> schema:description "logged"@en .')
     assert response.status_code == 201
     record = response.json()
     requests.delete(f"{server.url}contributions/{record['id']}",
@@ -200,7 +200,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_cli_contribute_exit_codes(server, tmp_path):
     good, bad, broken = tmp_path / "good.ttl", tmp_path / "bad.ttl", tmp_path / "broken.ttl"
     good.write_text(PREFIXES + one_film("cli-2010", same_as=False))
-    bad.write_text(PREFIXES + '<id/film/mask-1985> schema:datePublished "1999" .')
+    bad.write_text(PREFIXES + '<id/film/mask-1985> schema:datePublished "1999"^^xsd:gYear .')
     broken.write_text(PREFIXES + '<id/film/mask-1985> schema:name "open .')
     token = ("--url", server.url, "--token", "tok-alice")
 
@@ -225,10 +225,84 @@ def test_cli_contribute_exit_codes(server, tmp_path):
 
 def test_cli_validate_as_a_contribution_shares_the_server_check(tmp_path):
     bad = tmp_path / "bad.ttl"
-    bad.write_text(PREFIXES + '<id/film/mask-1985> schema:datePublished "1999" .')
+    bad.write_text(PREFIXES + '<id/film/mask-1985> schema:datePublished "1999"^^xsd:gYear .')
     alone = run_cli("validate", str(bad), cwd=tmp_path)
     assert alone.returncode == 0  # alone, one release date is fine
     together = run_cli("validate", str(bad), "--contribution", "--store",
                        str(tmp_path / "store"), cwd=tmp_path)
     assert together.returncode == 1
     assert "release date" in together.stdout and "Mask (1985)" in together.stdout
+
+
+# -- issue 6 review ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory):
+    server = start_server(tmp_path_factory.mktemp("small"), tokens=TOKENS,
+                          contribution_rate="1000", max_body_bytes="100000")
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("path", ["contributions", "validate"])
+def test_chunked_body_over_the_limit_is_413_under_granian(small_server, path):
+    """Under granian, Werkzeug does not hold a chunked body to MAX_CONTENT_LENGTH: the
+    server used to cut it and accept the part it read."""
+    lines = [f'<id/person/cher> schema:description "note {i} {"x" * 60}"@en .\n'.encode()
+             for i in range(3000)]
+
+    def chunks():
+        yield PREFIXES.encode()
+        yield from lines
+
+    before = records(small_server.url)
+    response = requests.post(f"{small_server.url}{path}", data=chunks(), headers=ALICE,
+                             timeout=60)
+    assert response.status_code == 413, response.text[:300]
+    assert records(small_server.url) == before
+
+
+def test_chunked_body_under_the_limit_is_read_whole(small_server):
+    def chunks():
+        yield PREFIXES.encode()
+        for i in range(20):
+            yield f'<id/person/cher> schema:description "chunk {i}"@en .\n'.encode()
+
+    response = requests.post(f"{small_server.url}contributions", data=chunks(), headers=ALICE,
+                             timeout=60)
+    assert response.status_code == 201, response.text[:300]
+    assert response.json()["triples"] == 20
+
+
+def test_cli_exit_code_3_means_try_again_later(tmp_path):
+    good = tmp_path / "good.ttl"
+    good.write_text(PREFIXES + '<id/person/cher> schema:description "x"@en .')
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_cli("contribute", str(good), "--url", f"http://127.0.0.1:{port}/",
+                     "--token", "tok-alice", cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "try again later" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_exit_code_3_for_429(tmp_path):
+    from filmld.contribute_cli import show
+
+    assert show(429, b'{"error": {"message": "at most 1 contributions a minute"}}') == 3
+    assert show(503, b"busy") == 3
+    assert show(401, b'{"error": {"message": "this token is not valid"}}') == 2
+
+
+def test_cli_validate_on_a_running_servers_store_says_so(server, tmp_path):
+    file = tmp_path / "c.ttl"
+    file.write_text(PREFIXES + '<id/person/cher> schema:description "x"@en .')
+    result = run_cli("validate", str(file), "--contribution", "--store", str(server.store),
+                     cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "in use by a running server" in result.stderr
+    assert "filmld contribute" in result.stderr and "--dry-run" in result.stderr
+    assert "RocksDB" not in result.stderr and "LOCK" not in result.stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 import pyshacl
 import pytest
 import rdflib
+import rdflib.collection
 from rdflib import RDF, RDFS, SH, XSD, Literal, URIRef
 
 from filmld.config import DEFAULT_BASE
@@ -102,9 +103,22 @@ CASES = [
     missing("Movie-datePublished", FILM, SCHEMA.datePublished),
     extra("Movie-datePublished", FILM, SCHEMA.datePublished, Literal("2001", datatype=XSD.gYear)),
     replaced("Movie-datePublished", FILM, SCHEMA.datePublished, URIRef("http://example.org/2000"),
-             "NodeKindConstraintComponent"),
-    replaced("Movie-datePublished", FILM, SCHEMA.datePublished, Literal("March 2000"),
-             "PatternConstraintComponent"),
+             "OrConstraintComponent"),
+    # Ill-typed and wrongly typed release dates (issue 6 review, defect 3).
+    Case("Movie-datePublished-Or-plain", "Movie-datePublished", "OrConstraintComponent", FILM,
+         SCHEMA.datePublished, drop=[(FILM, SCHEMA.datePublished)],
+         add=[(FILM, SCHEMA.datePublished, Literal("2000"))]),
+    Case("Movie-datePublished-Or-integer", "Movie-datePublished", "OrConstraintComponent",
+         FILM, SCHEMA.datePublished, drop=[(FILM, SCHEMA.datePublished)],
+         add=[(FILM, SCHEMA.datePublished, Literal("1985", datatype=XSD.integer))]),
+    Case("Movie-datePublished-Or-ill-typed-date", "Movie-datePublished",
+         "OrConstraintComponent", FILM, SCHEMA.datePublished,
+         drop=[(FILM, SCHEMA.datePublished)],
+         add=[(FILM, SCHEMA.datePublished, Literal("1985-99-99", datatype=XSD.date))]),
+    Case("Movie-datePublished-Or-ill-typed-year", "Movie-datePublished",
+         "OrConstraintComponent", FILM, SCHEMA.datePublished,
+         drop=[(FILM, SCHEMA.datePublished)],
+         add=[(FILM, SCHEMA.datePublished, Literal("85", datatype=XSD.gYear))]),
     missing("Movie-genre", FILM, SCHEMA.genre),
     replaced("Movie-genre", FILM, SCHEMA.genre, Literal("drama"), "DatatypeConstraintComponent"),
     wrong_class("Movie-director", FILM, SCHEMA.director, TOWN),
@@ -119,6 +133,9 @@ CASES = [
     extra("Movie-settingYear", FILM, F.settingYear, Literal("1998", datatype=XSD.gYear)),
     replaced("Movie-settingYear", FILM, F.settingYear, Literal("1999"),
              "DatatypeConstraintComponent"),
+    Case("Movie-settingYear-Pattern-ill-typed", "Movie-settingYear",
+         "PatternConstraintComponent", FILM, F.settingYear, drop=[(FILM, F.settingYear)],
+         add=[(FILM, F.settingYear, Literal("19x9", datatype=XSD.gYear))]),
     wrong_class("Movie-soundtrack", FILM, F.soundtrack, TOWN),
     wrong_class("Movie-theme", FILM, F.theme, BRAVE),
     missing("Movie-plotEvent", FILM, F.plotEvent),
@@ -129,6 +146,12 @@ CASES = [
     extra("Person-birthDate", REAL, SCHEMA.birthDate, Literal("1960-01-03", datatype=XSD.date)),
     replaced("Person-birthDate", REAL, SCHEMA.birthDate, Literal("1960"),
              "DatatypeConstraintComponent"),
+    Case("Person-birthDate-Datatype-ill-typed", "Person-birthDate",
+         "DatatypeConstraintComponent", REAL, SCHEMA.birthDate, drop=[(REAL, SCHEMA.birthDate)],
+         add=[(REAL, SCHEMA.birthDate, Literal("1960-13-45", datatype=XSD.date))]),
+    Case("Person-deathDate-Datatype-ill-typed", "Person-deathDate",
+         "DatatypeConstraintComponent", REAL, SCHEMA.deathDate, drop=[(REAL, SCHEMA.deathDate)],
+         add=[(REAL, SCHEMA.deathDate, Literal("1990-02-30", datatype=XSD.date))]),
     extra("Person-deathDate", REAL, SCHEMA.deathDate, Literal("1990-03-05", datatype=XSD.date)),
     replaced("Person-deathDate", REAL, SCHEMA.deathDate, Literal("1990"),
              "DatatypeConstraintComponent"),
@@ -177,6 +200,8 @@ CASES = [
     wrong_class("Character-memberOf", HERO, SCHEMA.memberOf, TOWN),
     extra("Character-deathEvent", HERO, F.deathEvent, EVENT + "-2"),
     replaced("Character-deathEvent", HERO, F.deathEvent, TOWN, "ClassConstraintComponent"),
+    # a character is not also a real person (issue 6 review, defect 5)
+    extra("Character-type", HERO, RDF.type, SCHEMA.Person, "NotConstraintComponent"),
     # groups
     wrong_class("Organization-member", GANG, SCHEMA.member, TOWN),
     wrong_class("Organization-acceptsWithoutQuestion", GANG, F.acceptsWithoutQuestion, ACTOR),
@@ -322,7 +347,10 @@ def test_broken_graph_fails_the_constraint(case, minimal, shapes, ontology):
 def constraints_in(shapes: rdflib.Graph) -> set[tuple[str, str]]:
     """(shape local name, component local name) of every constraint in the shapes file."""
     pairs, unknown = set(), []
-    not_targets = set(shapes.objects(None, SH["not"]))
+    # Shapes used only inside sh:not and sh:or report through the shape that uses them.
+    not_targets = set(shapes.objects(None, SH["not"])) | {
+        member for head in shapes.objects(None, SH["or"])
+        for member in rdflib.collection.Collection(shapes, head)}
     shape_nodes = set(shapes.subjects(SH.path, None)) | {
         s for s in shapes.subjects(RDF.type, SH.NodeShape) if s not in not_targets}
     for shape in shape_nodes:

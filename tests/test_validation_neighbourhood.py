@@ -52,7 +52,7 @@ def one_film(slug: str, date: str = "2001-05-04", *, actors: list[str] | None = 
     actors = actors or ["cher", "eric-stoltz", "sam-elliott", "laura-dern", "lawrence-monoson"]
     film = f"<id/film/{slug}>"
     lines = [f'{film} a schema:Movie ; rdfs:label "Film {slug}"@en ; schema:name "Film {slug}"@en ;',
-             f'  schema:datePublished "{date}" ; schema:genre "drama"@en ;',
+             f'  schema:datePublished "{date}"^^xsd:date ; schema:genre "drama"@en ;',
              f"  filmld:plotEvent <id/event/{slug}-opening> ."]
     if same_as:
         lines.append(f"{film} schema:sameAs <http://dbpedia.org/resource/{slug}> ; "
@@ -109,7 +109,7 @@ def test_a_new_film_alone_conforms_and_its_warnings_do_not_refuse(store, validat
 
 
 def test_a_second_release_date_is_refused(store, validator):
-    change = triples('<id/film/mask-1985> schema:datePublished "1986" .')
+    change = triples('<id/film/mask-1985> schema:datePublished "1986"^^xsd:gYear .')
     report = validator.validate_change(store, change)
     assert not report.conforms
     assert violations(report) == {("mask-1985", "datePublished", "MaxCountConstraintComponent")}
@@ -138,7 +138,7 @@ def test_violations_already_in_the_store_are_not_blamed_on_the_change(settings, 
     store = open_dataset(settings)
     try:
         store.add_graph(f"{BASE}graph/old", triples(
-            '<id/film/mask-1985> schema:datePublished "1984" .'))
+            '<id/film/mask-1985> schema:datePublished "1984"^^xsd:gYear .'))
         report = validator.validate_change(store, triples(
             '<id/film/mask-1985> schema:genre "biography"@en .'))
         assert report.conforms, report.text()
@@ -151,7 +151,7 @@ def test_violations_already_in_the_store_are_not_blamed_on_the_change(settings, 
 
 def test_the_report_graph_holds_only_the_kept_results(store, validator):
     report = validator.validate_change(store, triples(
-        '<id/film/mask-1985> schema:datePublished "1986" .'))
+        '<id/film/mask-1985> schema:datePublished "1986"^^xsd:gYear .'))
     results = list(report.graph.subjects(rdflib.RDF.type, rdflib.SH.ValidationResult))
     assert len(results) == 1
     assert (None, rdflib.SH.conforms, rdflib.Literal(False)) in report.graph

@@ -12,6 +12,7 @@ from filmld.config import SETTINGS_HELP, Settings, from_env
 from filmld.errors import FilmldError
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
+TRY_LATER = 3  # the server is unreachable, busy (429) or failing (5xx): nothing was wrong
 
 
 class UsageProblem(Exception):
@@ -91,6 +92,18 @@ def cmd_dump(args: argparse.Namespace) -> int:
     return OK
 
 
+def _open_for_validation(settings: Settings, open_dataset: Callable):
+    """The store, or one clear line when a running server holds it (RocksDB's lock)."""
+    try:
+        return open_dataset(settings)
+    except OSError as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise UsageProblem(f"the store {settings.store} is in use by a running server; use "
+                           "`filmld contribute FILE --dry-run --url <its URL> --token ...`") \
+            from None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from filmld.formats import rdf_format
     from filmld.loading import read_files
@@ -118,13 +131,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.contribution:
         # The server's check (POST /validate): the files as one contribution, validated
         # with the stored data it touches; the same body checks as over HTTP.
-        from filmld.contributions import check_namespace
+        from filmld.contributions import Contributions
         from filmld.dataset import open_dataset
 
-        check_namespace(triples, settings.base_url)
-        store = open_dataset(settings)
+        store = _open_for_validation(settings, open_dataset)
         try:
-            report = validator.validate_change(store, triples)
+            report = Contributions(store, validator, settings).check(triples)
         finally:
             store.close()
     else:

@@ -1,7 +1,8 @@
 """`filmld contribute FILE --url URL --token TOKEN`: post a file to a filmld server.
 
-Exit codes as everywhere in filmld (cli.py): 0 accepted, 1 refused (the report is
-printed), 2 bad input (unreadable file, malformed body, wrong token, limits).
+Exit codes (cli.py): 0 accepted, 1 refused (the report is printed), 2 bad input (missing
+file, malformed body, wrong token, limits: fix and resend), 3 try again later (server
+unreachable, 429 rate limit, 5xx): one line on stderr says which.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from filmld import cli_extensions
-from filmld.cli import BAD_INPUT, FAILED, OK, UsageProblem
+from filmld.cli import BAD_INPUT, FAILED, OK, TRY_LATER, UsageProblem
 from filmld.formats import rdf_format
 from filmld.validation import Report
 
@@ -39,8 +40,11 @@ def cmd_contribute(args: argparse.Namespace) -> int:
             status, body = response.status, response.read()
     except urllib.error.HTTPError as error:
         status, body = error.code, error.read()
-    except urllib.error.URLError as error:
-        raise UsageProblem(f"{endpoint}: {error.reason}") from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        reason = getattr(error, "reason", error)
+        print(f"filmld contribute: try again later: {endpoint} is unreachable ({reason})",
+              file=sys.stderr)
+        return TRY_LATER
     return show(status, body)
 
 
@@ -64,9 +68,11 @@ def show(status: int, body: bytes) -> int:
         print(report.text())
         return FAILED
     message = answer.get("error", {}).get("message") if isinstance(answer, dict) else None
-    print(f"filmld contribute: HTTP {status}: {message or body[:200].decode(errors='replace')}",
+    text = " ".join((message or body[:200].decode(errors="replace")).split())
+    later = status == 429 or status >= 500
+    print(f"filmld contribute: {'try again later: ' if later else ''}HTTP {status}: {text}",
           file=sys.stderr)
-    return BAD_INPUT if status < 500 else FAILED
+    return TRY_LATER if later else BAD_INPUT
 
 
 def register(command: Callable) -> None:

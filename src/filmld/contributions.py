@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 
 from filmld.config import Settings
+from filmld.contribution_policy import Model
+from filmld.contribution_policy import check as policy_check
 from filmld.errors import (
     BadRequest,
     FilmldError,
@@ -30,7 +32,7 @@ from filmld.formats import JSONLD, NTRIPLES, TURTLE, RdfFormat
 from filmld.loading import parse
 from filmld.store import Store
 from filmld.tokens import Contributor
-from filmld.validation import Report, Validator
+from filmld.validation import Report, Validator, attribute
 
 log = logging.getLogger("filmld.contributions")
 
@@ -41,6 +43,9 @@ ACCEPTED_FORMATS: dict[str, RdfFormat] = {f.media_type: f for f in (TURTLE, JSON
 # no exception); film facts need a handful of levels.
 MAX_JSONLD_DEPTH = 64
 ID_PATTERN = re.compile(r"^[0-9a-f]{16}$")
+BOM = b"\xef\xbb\xbf"
+# GET /contributions?page=N: beyond this, 400 (an OFFSET past 2**63 overflows the store).
+MAX_PAGE = 1_000_000
 
 PROV = "http://www.w3.org/ns/prov#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -59,16 +64,28 @@ class WithdrawalRefused(FilmldError):
 
     status, title = 409, "Conflict"
 
-    def __init__(self, message: str, report: Report) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, report: Report,
+                 blockers: list[dict] | None = None) -> None:
+        super().__init__(message, details={"blockedBy": blockers or []})
         self.report = report
+        self.blockers = blockers or []
 
 
 # -- reading a body --------------------------------------------------------------------
 
 def body_format(content_type: str | None) -> RdfFormat:
-    """The format a Content-Type names, or 415 listing the accepted ones."""
-    media = (content_type or "").split(";", 1)[0].strip().lower()
+    """The format a Content-Type names, or 415 listing the accepted ones. A charset other
+    than UTF-8 is a 415 too: Turtle, N-Triples and JSON-LD are UTF-8 (RDF 1.1 Turtle
+    section 7.2, RFC 8259 section 8.1), and filmld does not transcode."""
+    media, _, parameters = (content_type or "").partition(";")
+    media = media.strip().lower()
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(
+                f"charset {charset} is not accepted: send the body as UTF-8 "
+                "(charset=utf-8, or no charset)", headers={"Accept-Post": ", ".join(ACCEPTED_FORMATS)})
     fmt = ACCEPTED_FORMATS.get(media)
     if fmt is None:
         accepted = ", ".join(ACCEPTED_FORMATS)
@@ -136,6 +153,7 @@ def read_contribution(body: bytes, content_type: str | None, settings: Settings
     with line and column), named graphs (400), size in triples (413), namespace (403).
     """
     fmt = body_format(content_type)
+    body = body.removeprefix(BOM)  # allowed, and meaningless, in UTF-8 (Unicode 15, 23.8)
     if not body.strip():
         raise BadRequest("the body is empty; send the triples to contribute")
     text = _utf8(body)
@@ -153,8 +171,35 @@ def read_contribution(body: bytes, content_type: str | None, settings: Settings
                                  _fresh(quad.object, blank)))
     if not triples:
         raise BadRequest("the body holds no triples")
-    check_namespace(triples, settings.base_url)
+    check_characters(triples, text)
     return triples
+
+
+# C0 controls other than TAB, LF, CR (and U+FFFE, U+FFFF) cannot be written in XML 1.0
+# (section 2.2, Char) and are never text: RDF/XML and HTML pages could not carry them.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def check_characters(triples: list[ox.Triple], text: str) -> None:
+    """400 for a literal holding a control character, at its line and column if written
+    raw in the body (else the triple it is in: it was written as an escape)."""
+    for t in triples:
+        if isinstance(t.object, ox.Literal) and CONTROL.search(t.object.value):
+            char = CONTROL.search(t.object.value).group(0)
+            where = CONTROL.search(text)
+            message = (f"the literal {_short(t.object.value)!r} of {t.subject} "
+                       f"{t.predicate} holds the control character U+{ord(char):04X}, "
+                       "which RDF/XML and HTML cannot carry; remove it")
+            if where is not None:
+                line = text.count("\n", 0, where.start()) + 1
+                column = where.start() - (text.rfind("\n", 0, where.start()) + 1) + 1
+                raise SyntaxProblem(message, line=line, column=column)
+            raise BadRequest(message, details={"subject": str(t.subject),
+                                               "predicate": str(t.predicate)})
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= 40 else value[:40] + "..."
 
 
 def _fresh(term, blank: dict[str, ox.BlankNode]):
@@ -164,34 +209,14 @@ def _fresh(term, blank: dict[str, ox.BlankNode]):
     return term
 
 
-def check_namespace(triples: list[ox.Triple], base: str) -> None:
-    """Subjects must be this dataset's resources ({base}id/...) or blank nodes reached from
-    them: a contribution may point at anything, but describe only what this dataset owns."""
-    ours = f"{base}id/"
-    outside = sorted({t.subject.value for t in triples
-                      if isinstance(t.subject, ox.NamedNode) and not t.subject.value.startswith(ours)})
-    reached = {t.object for t in triples if isinstance(t.subject, ox.NamedNode)
-               and isinstance(t.object, ox.BlankNode) and t.subject.value.startswith(ours)}
-    grew = True
-    while grew:
-        more = {t.object for t in triples if t.subject in reached
-                and isinstance(t.object, ox.BlankNode)} - reached
-        reached |= more
-        grew = bool(more)
-    stray = {t.subject for t in triples if isinstance(t.subject, ox.BlankNode)} - reached
-    if outside:
-        shown = ", ".join(f"<{s}>" for s in outside[:5])
-        raise Forbidden(f"a contribution may describe only this dataset's resources "
-                        f"(<{ours}...>), as subjects; other IRIs only as objects. "
-                        f"Outside: {shown}" + (" ..." if len(outside) > 5 else ""),
-                        details={"subjects": outside[:50]})
-    if stray:
-        raise Forbidden(f"{len(stray)} blank node(s) are subjects but not reached from any "
-                        f"of this dataset's resources (<{ours}...>); attach them to one")
+HASH_METHOD = ("SHA-256 of the contributed graph in canonical form: blank nodes relabelled "
+               "by RDFC-1.0 (W3C RDF Dataset Canonicalization), each triple written as one "
+               "N-Triples line (pyoxigraph's serialisation, ending in LF), the lines sorted "
+               "by code point and joined, encoded as UTF-8")
 
 
 def content_hash(triples: list[ox.Triple]) -> str:
-    """SHA-256 of the canonical N-Triples of the graph (blank node labels canonicalised)."""
+    """HASH_METHOD: the same graph, however written, has the same hash."""
     dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     lines = sorted(f"{q.subject} {q.predicate} {q.object} .\n" for q in dataset)
@@ -244,6 +269,17 @@ class Contributions:
         self.store, self.validator, self.settings = store, validator, settings
         self.base = settings.base_url
         self.provenance_graph = store.graph_iri("provenance")
+        self._model: Model | None = None
+
+    @property
+    def model(self) -> Model:
+        """The policy's model (terms, kinds), read from ontology/, shapes/ and data/ once."""
+        if self._model is None:
+            from filmld.loading import read_data
+
+            self._model = Model.from_graphs(self.validator.ontology, self.validator.shapes,
+                                            read_data(self.base, self.settings), self.base)
+        return self._model
 
     def iri(self, contribution_id: str) -> str:
         return f"{self.base}contributions/{contribution_id}"
@@ -256,6 +292,13 @@ class Contributions:
     # -- accepting ------------------------------------------------------------------------
     def check(self, triples: list[ox.Triple]) -> Report:
         """The dry run (POST /validate, filmld validate --store): validate, store nothing."""
+        return self._validate(triples)
+
+    def _validate(self, triples: list[ox.Triple]) -> Report:
+        """The policy first (cheap, linear); the shapes only for what it lets through."""
+        report = policy_check(triples, self.model, self.base, self.store)
+        if not report.conforms:
+            return attribute(report, triples)
         return self.validator.validate_change(self.store, triples)
 
     def submit(self, contributor: Contributor, triples: list[ox.Triple]) -> Outcome:
@@ -265,7 +308,7 @@ class Contributions:
         each valid alone but not together cannot both land. Durable when this returns.
         """
         with self.store.write_lock():
-            report = self.validator.validate_change(self.store, triples)
+            report = self._validate(triples)
             if not report.conforms:
                 log.info("refused contribution by %s: %d triples, %d violation(s)",
                          contributor.name, len(triples), len(report.violations))
@@ -321,12 +364,17 @@ class Contributions:
                                 f"contribution {contribution_id}")
             report = self.validator.validate_removal(self.store, record.iri)
             if not report.conforms:
+                # No override, not even for the operator: the store must stay valid.
+                # Withdraw the blocking contributions first (README, Contributions).
+                blockers = self.blockers(report, record)
                 log.info("refused withdrawal of contribution %s by %s: %d violation(s)",
                          contribution_id, contributor.name, len(report.violations))
+                named = "; ".join(f"{b['iri']} by {b['contributor']}" for b in blockers)
                 raise WithdrawalRefused(
                     f"withdrawing contribution {contribution_id} would leave "
-                    f"{len(report.violations)} violation(s) of the shapes (other data builds "
-                    "on it); withdraw or fix that data first", report)
+                    f"{len(report.violations)} violation(s) of the shapes: other data builds "
+                    f"on it ({named or 'curated data'}); withdraw those first", report,
+                    blockers)
             when = _now()
             c, activity = _n(record.iri), _n(record.iri + "#withdrawal")
             agent = _n(self.agent(contributor.name))
@@ -348,6 +396,22 @@ class Contributions:
                  contributor.name)
         record.withdrawn, record.withdrawn_by = when, contributor.name
         return record
+
+    def blockers(self, report: Report, record: Record) -> list[dict]:
+        """The live contributions that state the facts the violations are about (their
+        focus nodes as subjects), with their contributors: what to withdraw first."""
+        focus = " ".join(f"<{f}>" for f in report.by_focus() if f.startswith("http"))
+        if not focus:
+            return []
+        rows = self.store.select(
+            f"SELECT DISTINCT ?g WHERE {{ VALUES ?s {{ {focus} }} GRAPH ?g {{ ?s ?p ?o }} "
+            f"FILTER(STRSTARTS(STR(?g), \"{self.base}contributions/\") "
+            f"&& ?g != <{record.iri}>) }}")
+        found = []
+        for row in rows:
+            other = self.record(row["g"].value.rsplit("/", 1)[-1])
+            found.append({"id": other.id, "iri": other.iri, "contributor": other.contributor})
+        return sorted(found, key=lambda b: b["id"])
 
     # -- reading --------------------------------------------------------------------------
     _RECORDS = """PREFIX prov: <http://www.w3.org/ns/prov#>
@@ -382,10 +446,22 @@ SELECT ?c ?who ?when ?n ?hash ?gone ?goneBy WHERE {{ GRAPH <{graph}> {{
 
     def page(self, number: int, size: int) -> tuple[list[Record], bool]:
         """One page of contributions, newest first, and whether another page follows."""
-        if number < 1:
-            raise BadRequest("page numbers start at 1")
+        if not 1 <= number <= MAX_PAGE:
+            raise BadRequest(f"page numbers run from 1 to {MAX_PAGE}")
         rows = self._records(page=f"LIMIT {size + 1} OFFSET {(number - 1) * size}")
         return rows[:size], len(rows) > size
+
+    def count(self) -> int:
+        """How many contributions were ever accepted (withdrawn ones included)."""
+        rows = self.store.select(
+            f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH <{self.provenance_graph}> {{ "
+            f"?c <{PROV}generatedAtTime> ?when ; <{PROV}wasAttributedTo> ?agent }} }}")
+        return int(rows[0]["n"].value) if rows else 0
+
+    def by_contributor(self, name: str) -> list[Record]:
+        """Every contribution of one contributor, newest first (their agent page)."""
+        agent = self.agent(name)
+        return [r for r in self._records(values=f"?c prov:wasAttributedTo <{agent}> .")]
 
     def triples_of(self, record: Record) -> list[ox.Triple]:
         """The contributed triples (none once withdrawn)."""

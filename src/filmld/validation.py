@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,6 +20,18 @@ from filmld.terms import to_rdflib
 SCHEMA_NAME = rdflib.URIRef("https://schema.org/name")
 
 
+class _IllTypedLiteralNoise(logging.Filter):
+    """rdflib logs a traceback for every ill-typed literal it reads ("Failed to convert
+    Literal lexical form to value"): a client could flood the server log with them. The
+    shapes report the literal (sh:datatype); other rdflib messages still get through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Failed to convert Literal lexical form")
+
+
+logging.getLogger("rdflib.term").addFilter(_IllTypedLiteralNoise())
+
+
 @dataclass
 class Result:
     """One SHACL validation result, with human names next to every IRI."""
@@ -32,6 +45,11 @@ class Result:
     severity: str
     source_shape: str | None
     constraint: str | None
+    # Which contributed triples this result is about (issue 6 review, defect 9): `direct`
+    # when the contribution itself states something of the focus node; `caused_by` the
+    # contributed triples (N-Triples) that mention the focus node or the offending value.
+    direct: bool | None = None
+    caused_by: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -134,7 +152,7 @@ def report_from(results_graph: rdflib.Graph, conforms: bool,
             path=str(path) if isinstance(path, rdflib.URIRef) else None,
             path_label=_path_label(shapes, source_shape, label_sources, path)
             if isinstance(path, rdflib.URIRef) else None,
-            value=str(value) if value is not None else None,
+            value=str(value) if value is not None else _clashing(label_sources, focus, path, one),
             message=messages[0] if messages else "constraint not met",
             severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
             source_shape=str(source_shape) if isinstance(source_shape, rdflib.URIRef) else None,
@@ -145,6 +163,40 @@ def report_from(results_graph: rdflib.Graph, conforms: bool,
     report.conforms = not report.violations
     report.graph = _report_graph(results_graph, kept, report.conforms)
     return report
+
+
+def _clashing(graphs: list[rdflib.Graph], focus, path, one) -> str | None:
+    """sh:uniqueLang results carry no sh:value (SHACL 4.5.4): name the clashing values."""
+    if one(SH.sourceConstraintComponent) != SH.UniqueLangConstraintComponent \
+            or not isinstance(path, rdflib.URIRef) or not graphs:
+        return None
+    by_lang: dict[str, list[str]] = defaultdict(list)
+    for value in graphs[0].objects(focus, path):
+        if isinstance(value, rdflib.Literal) and value.language:
+            by_lang[value.language.lower()].append(value.n3())
+    clashes = [" and ".join(sorted(v)) for v in by_lang.values() if len(v) > 1]
+    return "; ".join(clashes) or None
+
+
+def attribute(report: Report, triples: list[ox.Triple]) -> Report:
+    """Say, per result, which contributed triples it is about (see Result.caused_by)."""
+    mentions: dict[str, list[str]] = defaultdict(list)
+    subjects = set()
+    for t in triples:
+        line = f"{t.subject} {t.predicate} {t.object} ."
+        subjects.add(_plain(t.subject))
+        mentions[_plain(t.subject)].append(line)
+        if not isinstance(t.object, ox.Literal):
+            mentions[_plain(t.object)].append(line)
+    for result in report.results:
+        result.direct = result.focus in subjects
+        found = mentions.get(result.focus, []) + mentions.get(result.value or "", [])
+        result.caused_by = list(dict.fromkeys(found))
+    return report
+
+
+def _plain(term) -> str:
+    return term.value if isinstance(term, ox.NamedNode) else str(term)
 
 
 def _path_label(shapes: rdflib.Graph | None, shape, sources: list[rdflib.Graph], path) -> str:
@@ -252,13 +304,14 @@ class Validator:
         report = report_from(results, conforms, [graph, self.ontology], shapes=self.shapes,
                              keep=keep_nodes.__contains__)
         if report.conforms:
-            return report
+            return attribute(report, triples)
         before = to_graph(stored, self._graph())
         _, old = self._run(before)
         existing = {result_key(old, r) for r in old.subjects(rdflib.RDF.type,
                                                              SH.ValidationResult)}
-        return report_from(results, conforms, [graph, self.ontology], shapes=self.shapes,
-                           keep=keep_nodes.__contains__, ignore=existing)
+        return attribute(report_from(results, conforms, [graph, self.ontology],
+                                     shapes=self.shapes, keep=keep_nodes.__contains__,
+                                     ignore=existing), triples)
 
 
     def validate_removal(self, store: Store, graph: str) -> Report:
