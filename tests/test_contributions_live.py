@@ -52,17 +52,15 @@ def descendants(pid: int) -> list[int]:
 
 
 def sigkill(server) -> None:
-    """SIGKILL the server's worker (which owns the store and writes) and its parent, by id:
-    granian's main process does not pass SIGKILL on, the worker would live on."""
-    for pid in [*descendants(server.process.pid), server.process.pid]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    """`kill -9` of the server's main process, as an operator would; its worker (which owns
+    the store) dies with it (PR_SET_PDEATHSIG). Wait until every one of them is gone, so
+    the store's lock is free for the restart."""
+    pids = [*descendants(server.process.pid), server.process.pid]
+    os.kill(server.process.pid, signal.SIGKILL)
     server.process.wait(timeout=15)
     deadline = time.monotonic() + 15
-    while any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid)
-              for pid in descendants(server.process.pid)) and time.monotonic() < deadline:
+    while any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) for pid in pids):
+        assert time.monotonic() < deadline, "a server process outlived kill -9 of its parent"
         time.sleep(0.05)
 
 
