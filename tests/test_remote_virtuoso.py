@@ -1,10 +1,9 @@
 """The remote store on Virtuoso 7 (shared/stores/README.md quirks): runs where `virtuoso-t`
-is installed (Debian: apt-get install virtuoso-opensource-7-bin), skipped elsewhere."""
+comes from Debian (virtuoso-opensource-7-bin), which `bash .ci/run` installs."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,8 +18,6 @@ from filmld.store.remote import RemoteStore
 from filmld.web import create_app
 from tests.conftest import free_port
 
-pytestmark = pytest.mark.skipif(shutil.which("virtuoso-t") is None,
-                                reason="Virtuoso is not installed (virtuoso-opensource-7-bin)")
 BASE = "http://127.0.0.1:8000/"
 NAME = ox.NamedNode("https://schema.org/name")
 
