@@ -590,18 +590,26 @@ def test_read_body_reads_chunked_input_up_to_the_limit(app):
 
 # Defect 2: blank-node reachability is linear, and nesting is bounded.
 
-def test_ten_thousand_levels_of_blank_node_nesting_are_refused_quickly(client, store):
+def test_ten_thousand_levels_of_blank_node_nesting_are_refused_quickly(tmp_path):
     import time
 
-    depth = 10_000
-    body = ("<id/person/cher> schema:knows " + "[ schema:knows " * depth + "<id/person/cher>"
-            + " ]" * depth + " .")
-    start = time.perf_counter()
-    with Unchanged(store):
-        response = post(client, body)
-    took = time.perf_counter() - start
-    assert response.status_code in (413, 422), response.get_data(as_text=True)[:300]
-    assert took < 3, took
+    app = create_app(Settings(store=str(tmp_path / "s"), tokens="alice:tok-alice",
+                              max_contribution_triples=20_000, max_body_bytes=2_000_000))
+    client, store = app.test_client(), app.extensions["filmld.store"]
+    try:
+        depth = 10_000
+        body = ("<id/person/cher> schema:knows " + "[ schema:knows " * depth
+                + "<id/person/cher>" + " ]" * depth + " .")
+        start = time.perf_counter()
+        with Unchanged(store):
+            response = post(client, body)
+        took = time.perf_counter() - start
+        assert response.status_code == 422, response.get_data(as_text=True)[:300]
+        assert "ContributionPolicy:blank-node-depth" in {
+            r["constraint"] for r in policy_results(response.get_json())}
+        assert took < 3, took
+    finally:
+        store.close()
 
 
 def test_blank_node_check_is_linear():
@@ -948,3 +956,18 @@ def test_dry_runs_and_bad_requests_do_not_use_the_contributions_budget(tmp_path)
         assert "contributions" in third.get_json()["error"]["message"]
     finally:
         app.extensions["filmld.store"].close()
+
+
+@pytest.mark.parametrize("document, where", [
+    ({"@id": 5, "https://schema.org/name": "x"}, '$["@id"]'),
+    ({"@id": f"{BASE}id/person/cher",
+      "https://schema.org/knows": [{"@id": f"{BASE}id/person/cher"}, {"@id": ["x"]}]},
+     '$["https://schema.org/knows"][1]["@id"]'),
+    ({"@context": {"x": 5}, "@id": f"{BASE}id/person/cher", "x": 1}, '$["@context"]["x"]'),
+])
+def test_jsonld_errors_without_a_position_say_the_json_path(client, store, document, where):
+    with Unchanged(store):
+        response = jsonld(client, document)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["path"] == where and where in error["message"]

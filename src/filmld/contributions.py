@@ -105,7 +105,7 @@ def _utf8(body: bytes) -> str:
         raise SyntaxProblem("the body is not valid UTF-8", line=line, column=column) from None
 
 
-def check_jsonld(text: str) -> None:
+def check_jsonld(text: str) -> object:
     """Refuse, before pyoxigraph sees it, JSON-LD that would fetch or crash.
 
     A remote @context (a string, or @import) would be fetched by a JSON-LD processor:
@@ -136,6 +136,40 @@ def check_jsonld(text: str) -> None:
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value)
+    return document
+
+
+KEYWORD_PROBLEM = re.compile(r"(@[a-z]+) value must be")
+
+
+def json_path(document: object, message: str) -> str | None:
+    """Where in a JSON-LD document pyoxigraph's complaint ("@id value must be a string")
+    applies, as a JSONPath ($["knows"][0]["@id"]): its errors carry no position."""
+    match = KEYWORD_PROBLEM.search(message)
+    term_definition = "Term definition" in message
+    if not match and not term_definition:
+        return None
+    stack: list[tuple[object, str, bool]] = [(document, "$", False)]
+    while stack:
+        value, path, in_context = stack.pop(0)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                here = f"{path}[{json.dumps(key)}]"
+                if match and key == match.group(1) and _malformed(key, item):
+                    return here
+                if term_definition and in_context and not isinstance(item, str | dict) \
+                        and item is not None:
+                    return here
+                stack.append((item, here, key == "@context"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]", in_context) for i, item in enumerate(value))
+    return None
+
+
+def _malformed(key: str, value: object) -> bool:
+    if key == "@value":
+        return isinstance(value, dict | list)
+    return not isinstance(value, str) and not (key == "@type" and isinstance(value, list))
 
 
 def _check_context(context: object) -> None:
@@ -157,18 +191,25 @@ def read_contribution(body: bytes, content_type: str | None, settings: Settings
     if not body.strip():
         raise BadRequest("the body is empty; send the triples to contribute")
     text = _utf8(body)
-    if fmt is JSONLD:
-        check_jsonld(text)
+    document = check_jsonld(text) if fmt is JSONLD else None
     limit = settings.max_contribution_triples
     triples: list[ox.Triple] = []
     blank: dict[str, ox.BlankNode] = {}
-    for quad in parse(body, fmt, base=settings.base_url, name="body"):
-        if not isinstance(quad.graph_name, ox.DefaultGraph):
-            raise BadRequest("named graphs are not accepted: a contribution is one graph")
-        if len(triples) >= limit:
-            raise PayloadTooLarge(f"a contribution may carry at most {limit} triples")
-        triples.append(ox.Triple(_fresh(quad.subject, blank), quad.predicate,
-                                 _fresh(quad.object, blank)))
+    try:
+        for quad in parse(body, fmt, base=settings.base_url, name="body"):
+            if not isinstance(quad.graph_name, ox.DefaultGraph):
+                raise BadRequest("named graphs are not accepted: a contribution is one graph")
+            if len(triples) >= limit:
+                raise PayloadTooLarge(f"a contribution may carry at most {limit} triples")
+            triples.append(ox.Triple(_fresh(quad.subject, blank), quad.predicate,
+                                     _fresh(quad.object, blank)))
+    except SyntaxProblem as problem:
+        where = json_path(document, problem.message) if document is not None else None
+        if where is None or problem.line is not None:
+            raise
+        located = SyntaxProblem(f"{problem.message} (at {where})")
+        located.details["path"] = where
+        raise located from None
     if not triples:
         raise BadRequest("the body holds no triples")
     check_characters(triples, text)
