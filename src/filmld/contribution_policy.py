@@ -29,6 +29,11 @@ from filmld.validation import Report, Result, _report_graph
 # A person, their role, an address: film facts need a few levels of blank nodes; a
 # 10,000-level chain is refused here, in linear time, before any validation.
 MAX_BLANK_DEPTH = 16
+# Blank nodes are nested structures ([ ... ] in Turtle): each the value of one triple, so
+# they form trees. Shared or cyclic blank nodes are refused: RDFC-1.0 canonicalisation (the
+# content hash) takes 8 s on a ring of 400 (it is exponential in the worst case), under the
+# write lock. Trees of this size canonicalise in milliseconds.
+MAX_BLANK_NODES = 1000
 SAME_AS = {str(OWL.sameAs), "https://schema.org/sameAs"}
 ALWAYS_ALLOWED = {str(RDF.type), str(RDFS.label)}
 PROPERTY_TYPES = {RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty,
@@ -182,13 +187,24 @@ def _blank_nodes(triples, ours: str, found: _Results) -> None:
     below: dict[ox.BlankNode, list[ox.BlankNode]] = defaultdict(list)
     roots: set[ox.BlankNode] = set()
     blank_subjects: set[ox.BlankNode] = set()
+    uses: dict[ox.BlankNode, int] = defaultdict(int)
     for t in triples:
+        if isinstance(t.object, ox.BlankNode):
+            uses[t.object] += 1
         if isinstance(t.subject, ox.BlankNode):
             blank_subjects.add(t.subject)
             if isinstance(t.object, ox.BlankNode):
                 below[t.subject].append(t.object)
         elif isinstance(t.object, ox.BlankNode):
             roots.add(t.object)
+    shared = [node for node, count in uses.items() if count > 1]
+    if shared:
+        found.add("blank-node-tree", str(shared[0]), f"{len(shared)} blank node(s) are the "
+                  "value of more than one triple: a blank node is written once, nested "
+                  "([ ... ] in Turtle); give a resource that is shared an IRI of its own")
+    if len(blank_subjects | uses.keys()) > MAX_BLANK_NODES:
+        found.add("blank-node-count", ours, f"{len(blank_subjects | uses.keys())} blank "
+                  f"nodes; at most {MAX_BLANK_NODES} are accepted: give resources IRIs")
     depth = {node: 1 for node in roots}
     queue = deque(roots)
     deepest = 1 if roots else 0
