@@ -1,4 +1,5 @@
-"""The command line: serve, get, query, dump, validate. Exit codes are decided in one place."""
+"""The command line: serve, get, query, dump, validate (load and contribute register from
+their own modules). Exit codes are decided in one place."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from filmld.config import SETTINGS_HELP, Settings, from_env
 from filmld.errors import FilmldError
+from filmld.query_output import OUTPUT_FORMATS
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
 TRY_LATER = 3  # the server is unreachable, busy (429) or failing (5xx): nothing was wrong
@@ -31,12 +33,63 @@ def _export(settings: Settings) -> None:
     os.environ["FILMLD_STORE"] = settings.store
 
 
+class StoreInUse(UsageProblem):
+    """The embedded store is locked (RocksDB's LOCK) by another process."""
+
+
+def open_checked(settings: Settings, opener: Callable | None = None, *,
+                 holder: str = "a running filmld server"):
+    """`opener(settings)` (default: open_dataset), or one clear line when another process
+    holds the embedded store: every command that opens the store goes through here."""
+    if opener is None:
+        from filmld.dataset import open_dataset as opener
+    try:
+        return opener(settings)
+    except OSError as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise StoreInUse(f"the store {settings.store or '.filmld-store'} is in use by "
+                         f"{holder}") from None
+
+
+def _check_base_url(value: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or not value.endswith("/"):
+        raise UsageProblem("--base-url must be an absolute http(s) IRI ending in /")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Bind the address ourselves first: granian binds with SO_REUSEPORT, so a second server
+    on a port a filmld server already has would start and share it silently. SO_REUSEADDR
+    only (never SO_REUSEPORT): a listening socket still makes the bind fail."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise UsageProblem(f"cannot listen on {host}:{port}: {error.strerror or error} "
+                               "(another server, perhaps filmld, is using it; choose "
+                               "another --port)") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    from filmld.server import serve
+    from filmld.server import is_remote, serve
 
     settings = _settings(args)
+    if getattr(args, "base_url", None):
+        _check_base_url(args.base_url)
     if not getattr(args, "base_url", None) and settings.base_url == Settings().base_url:
         settings = settings.with_overrides(base_url=f"http://{args.host}:{args.port}/")
+    _check_port_free(args.host, args.port)
+    if not is_remote(settings):
+        # The ordinary start-up errors (store locked, a syntax error in data/) here, as one
+        # line, before granian starts; the parent then closes the store for the worker.
+        open_checked(settings, holder="another filmld process").close()
     _export(settings)
     return serve(settings, host=args.host, port=args.port, workers=args.workers)
 
@@ -44,10 +97,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_get(args: argparse.Namespace) -> int:
     from filmld.web import create_app
 
+    headers = {}
+    for header in args.header or []:
+        name, colon, value = header.partition(":")
+        if not colon or not name.strip():
+            raise UsageProblem(f"header must be 'Name: value', not {header!r}")
+        headers[name.strip()] = value.strip()
     app = create_app(_settings(args))
-    headers = dict(h.split(":", 1) for h in args.header or [])
-    response = app.test_client().get(args.path, headers={k.strip(): v.strip()
-                                                         for k, v in headers.items()})
+    response = app.test_client().get(args.path, headers=headers)
     if args.include:
         print(f"HTTP {response.status}")
         for key, value in response.headers.items():
@@ -59,14 +116,58 @@ def cmd_get(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from filmld.dataset import open_dataset
-    from filmld.query_output import print_query
+    from filmld.query_output import choose_output, write_result
+    from filmld.sparql import analyse
 
-    store = open_dataset(_settings(args))
+    settings = _settings(args)
+    shape = analyse(args.query, max_length=1_000_000, base=settings.base_url)
     try:
-        return print_query(store, args.query, args.format, sys.stdout)
+        fmt = choose_output(shape.kind, args.format)
+    except ValueError as problem:
+        raise UsageProblem(str(problem)) from None
+    store = open_checked(settings)
+    try:
+        result = _evaluate(store, args.query, shape, settings)
+        write_result(result, fmt, store.base, sys.stdout.buffer)
+        sys.stdout.flush()
     finally:
         store.close()
+    return OK
+
+
+def _evaluate(store, sparql: str, shape, settings: Settings):
+    """The query as /sparql evaluates it: the same policy (filmld.sparql: no SERVICE, no
+    update, no graph outside the dataset), the same dataset (FROM / FROM NAMED, else the
+    union), the same syntax messages with line and column."""
+    import pyoxigraph as ox
+
+    from filmld.errors import SyntaxProblem
+    from filmld.query_worker import evaluation_options, syntax_error
+    from filmld.sparql import allowed_graphs, check_graphs, dataset_options
+
+    graphs = store.graph_names()
+    allowed = allowed_graphs(settings.allowed_graphs)
+    check_graphs(shape.from_graphs, graphs, allowed, where="FROM")
+    check_graphs(shape.from_named, graphs, allowed, where="FROM NAMED")
+    options = dict(dataset_options([], [], shape), base_iri=settings.base_url)
+    try:
+        if hasattr(store, "store"):  # the embedded store: pyoxigraph in this process
+            return store.store.query(sparql, **evaluation_options(options))
+        answer = store.query_stream(sparql, kind=shape.kind, timeout=settings.query_timeout)
+        if shape.kind == "graph":
+            return _RemoteTriples(ox.parse(answer, format=ox.RdfFormat.N_TRIPLES))
+        return ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
+    except SyntaxError as error:
+        problem = syntax_error(str(error), sparql)
+        raise SyntaxProblem(problem["message"], line=problem.get("line"),
+                            column=problem.get("column")) from None
+
+
+class _RemoteTriples(list):
+    """A remote CONSTRUCT's triples, written like pyoxigraph's QueryTriples."""
+
+    def __init__(self, quads) -> None:
+        super().__init__(q.triple if hasattr(q, "triple") else q for q in quads)
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
@@ -76,7 +177,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
     fmt = rdf_format(args.format)
     if fmt is None:
         raise UsageProblem(f"unknown format {args.format!r}; use ttl, nt, nq or jsonld")
-    store = open_dataset(_settings(args))
+    store = open_checked(_settings(args), open_dataset)
     try:
         if fmt.name == "jsonld":
             from filmld.jsonld import compact_jsonld
@@ -90,18 +191,6 @@ def cmd_dump(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return OK
-
-
-def _open_for_validation(settings: Settings, open_dataset: Callable):
-    """The store, or one clear line when a running server holds it (RocksDB's lock)."""
-    try:
-        return open_dataset(settings)
-    except OSError as error:
-        if "lock" not in str(error).lower():
-            raise
-        raise UsageProblem(f"the store {settings.store} is in use by a running server; use "
-                           "`filmld contribute FILE --dry-run --url <its URL> --token ...`") \
-            from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -134,7 +223,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from filmld.contributions import Contributions
         from filmld.dataset import open_dataset
 
-        store = _open_for_validation(settings, open_dataset)
+        store = open_checked(settings, open_dataset)
         try:
             report = Contributions(store, validator, settings).check(triples)
         finally:
@@ -145,36 +234,66 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return OK if report.conforms else FAILED
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="filmld", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+DESCRIPTION = """filmld publishes the film graph as linked data: entity pages, a SPARQL
+endpoint, dumps and contributions. Run `filmld COMMAND --help` for a command's options."""
 
-    def command(name: str, func: Callable, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+EXIT_CODES = "exit codes: 0 ok, 1 failed or does not conform, 2 bad input, 3 try again later"
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1 to 65535)")
+    return port
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="filmld", description=DESCRIPTION, epilog=EXIT_CODES)
+    sub = parser.add_subparsers(dest="command", required=True, title="commands",
+                                metavar="COMMAND")
+
+    def command(name: str, func: Callable, help: str, *,
+                dataset: bool = False) -> argparse.ArgumentParser:
+        """A subcommand; `dataset=True` gives it --base-url and --store (only commands that
+        open the dataset take them)."""
+        p = sub.add_parser(name, help=help, description=help,
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         p.set_defaults(func=func)
-        p.add_argument("--base-url", help=SETTINGS_HELP["base_url"])
-        p.add_argument("--store", help=SETTINGS_HELP["store"])
+        if dataset:
+            # SUPPRESS: no "(default: None)" in the help; unset means the FILMLD_* setting
+            p.add_argument("--base-url", default=argparse.SUPPRESS,
+                           help=SETTINGS_HELP["base_url"])
+            p.add_argument("--store", default=argparse.SUPPRESS, help=SETTINGS_HELP["store"])
         return p
 
-    p = command("serve", cmd_serve, "Serve the dataset over HTTP (granian, a production server).")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p = command("serve", cmd_serve, "Serve the dataset over HTTP (granian, a production server).",
+                dataset=True)
+    p.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+    p.add_argument("--port", type=_port, default=8000, help="TCP port to listen on.")
     p.add_argument("--workers", type=int, default=1,
                    help="Web worker processes (several need a remote --store).")
 
-    p = command("get", cmd_get, "Answer one HTTP GET in-process and print the body.")
+    p = command("get", cmd_get, "Answer one HTTP GET in-process and print the body.",
+                dataset=True)
     p.add_argument("path")
     p.add_argument("-H", "--header", action="append", help="A request header, 'Name: value'.")
     p.add_argument("-i", "--include", action="store_true", help="Print status and headers too.")
 
-    p = command("query", cmd_query, "Run a SPARQL query over the dataset and print the result.")
+    p = command("query", cmd_query, "Run a SPARQL query over the dataset and print the result.",
+                dataset=True)
     p.add_argument("query")
-    p.add_argument("--format", default="table", choices=["table", "json", "csv", "ttl"])
+    p.add_argument("--format", choices=list(OUTPUT_FORMATS),
+                   help="table, json, csv, tsv or xml for SELECT and ASK (default table); "
+                   "ttl, nt, jsonld or rdf for CONSTRUCT and DESCRIBE (default ttl).")
 
-    p = command("dump", cmd_dump, "Write the whole dataset to standard output.")
+    p = command("dump", cmd_dump, "Write the whole dataset to standard output.", dataset=True)
     p.add_argument("--format", default="ttl", help="ttl, nt, nq or jsonld")
 
-    p = command("validate", cmd_validate, "Validate RDF files against the SHACL shapes.")
+    p = command("validate", cmd_validate, "Validate RDF files against the SHACL shapes.",
+                dataset=True)
     p.add_argument("files", nargs="+")
     p.add_argument("--format", help="Format of every file (default: from the extension).")
     p.add_argument("--contribution", action="store_true",
@@ -196,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # the reader stopped early (`| head`): nothing more to say, and nothing on stderr
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return OK
     except UsageProblem as problem:
         print(f"filmld {args.command}: {problem}", file=sys.stderr)
         return BAD_INPUT

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import logging
+
 from filmld.config import Settings
 from filmld.loading import read_folder
 from filmld.store import Store, open_store
+
+log = logging.getLogger("filmld.dataset")
+
+OWNED_GRAPHS = ("graph/curated", "graph/ontology", "graph/meta", "graph/shapes")
+"""Graphs filmld rebuilds from the files at every start, recognised by their path suffix."""
 
 
 def open_dataset(settings: Settings) -> Store:
     """The store, holding ontology/ and data/ exactly as the files say (they are the truth)."""
     store = open_store(settings)
+    drop_other_bases(store)
     store.replace_graph(store.graph_iri("ontology"),
                         read_folder(settings.ontology_dir, settings.base_url))
     store.replace_graph(store.graph_iri("curated"),
                         read_folder(settings.data_dir, settings.base_url))
     return store
+
+
+def drop_other_bases(store: Store) -> list[str]:
+    """Remove the rebuilt graphs left by a run under another base IRI (`--base-url`, or a
+    different host:port when the base follows them): kept, they would double every fact under
+    the old IRIs in dumps, VoID and SPARQL. Contributions minted under another base are not
+    ours to drop: they stay, with one warning saying how many (README, "The store and its
+    base IRI")."""
+    names = store.graph_names()
+    stale = [g for g in names if g.endswith(OWNED_GRAPHS) and not g.startswith(store.base)]
+    for graph in stale:
+        store.remove_graph(graph)
+    if stale:
+        log.warning("dropped %d graph(s) of another base IRI (rebuilt under %s): %s",
+                    len(stale), store.base, ", ".join(stale))
+    foreign = [g for g in names if "/contributions/" in g and not g.startswith(store.base)]
+    if foreign:
+        log.warning("%d contribution graph(s) in this store were minted under another base IRI "
+                    "and are kept as they are; a store is tied to its base IRI: set "
+                    "FILMLD_BASE_URL to keep it stable", len(foreign))
+    return stale

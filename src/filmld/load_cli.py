@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from filmld import cli_extensions
-from filmld.cli import FAILED, OK, UsageProblem, _settings
+from filmld.cli import FAILED, OK, UsageProblem, _settings, open_checked
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -26,13 +26,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         sources = [source(Path(name), args.format) for name in args.files]
     except ValueError as problem:
         raise UsageProblem(str(problem)) from None
-    try:
-        store = open_store(settings)
-    except OSError as error:
-        raise UsageProblem(
-            f"cannot open the store {settings.store or '.filmld-store'} ({error}); "
-            "an embedded store belongs to one process at a time: stop `filmld serve`, "
-            "or load into a remote store") from None
+    store = open_checked(settings, open_store)
     graph = args.graph or store.graph_iri("loaded")
     try:
         ox.NamedNode(graph)
@@ -61,7 +55,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 def register(command: Callable) -> None:
     p = command("load", cmd_load,
                 "Bulk-load RDF files (N-Triples, N-Quads, Turtle; .gz too) into the store, "
-                "streamed.")
+                "streamed.", dataset=True)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--graph", help="Graph IRI for the triples (default: {base}graph/loaded; "
                    "N-Quads keep their own graph names).")

@@ -1,64 +1,107 @@
-"""Printing a SPARQL result for `filmld query`: a text table, JSON, CSV or Turtle."""
+"""Printing a SPARQL result for `filmld query`: the standard serialisations, or a text table.
+
+One registry, one entry per format and the query forms it fits (STYLE.md, "Output formats"):
+tabular results and booleans in the SPARQL 1.1 Query Results formats (JSON, CSV, TSV, XML:
+https://www.w3.org/TR/sparql11-results-json/, .../sparql11-results-csv-tsv/,
+.../rdf-sparql-XMLres/) as pyoxigraph writes them, graphs in RDF formats.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import TextIO
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
 
-from filmld.renderers import render_turtle
-from filmld.store import Store
+import pyoxigraph as ox
+
+from filmld.formats import ALL_FORMATS
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """One `--format` value: the query kinds it fits ('tabular', 'boolean', 'graph') and
+    its writer, result -> bytes."""
+
+    name: str
+    kinds: frozenset[str]
+    write: Callable[[object, list[str], str], bytes]
+
+
+def _results(fmt: ox.QueryResultsFormat) -> Callable:
+    def write(result, names: list[str], base: str) -> bytes:
+        data = result.serialize(format=fmt)
+        return data if data.endswith(b"\n") else data + b"\n"  # a terminal's last line
+    return write
+
+
+def _table(result, names: list[str], base: str) -> bytes:
+    if isinstance(result, ox.QueryBoolean):
+        return f"{'true' if result else 'false'}\n".encode()
+    rows = [[_cell(solution[name]) for name in names] for solution in result]
+    table = [names] + rows
+    widths = [max(len(r[i]) for r in table) for i in range(len(names))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    if not rows:
+        lines.append("(no rows)")
+    return ("\n".join(lines) + "\n").encode()
 
 
 def _cell(term) -> str:
     if term is None:
         return ""
-    return term.value
+    if isinstance(term, ox.Literal):
+        return term.value
+    return term.value if isinstance(term, ox.NamedNode) else str(term)
 
 
-def print_query(store: Store, sparql: str, fmt: str, out: TextIO) -> int:
-    from filmld.sparql_syntax import check_query
-
-    check_query(sparql)
-    if _is_graph_query(sparql):
-        triples = store.construct(sparql)
-        out.write(render_turtle(triples, store.base).decode())
-        return 0
-    if _is_ask(sparql):
-        answer = store.ask(sparql)
-        out.write(json.dumps({"boolean": answer}) + "\n" if fmt == "json" else f"{answer}\n")
-        return 0
-    rows = store.select(sparql)
-    names = list(dict.fromkeys(k for row in rows for k in row))
-    if fmt == "json":
-        out.write(json.dumps([{k: _cell(v) for k, v in row.items()} for row in rows],
-                             indent=2, ensure_ascii=False) + "\n")
-    elif fmt == "csv":
-        import csv
-
-        writer = csv.writer(out)
-        writer.writerow(names)
-        writer.writerows([[_cell(row.get(n)) for n in names] for row in rows])
-    else:
-        table = [names] + [[_cell(row.get(n)) for n in names] for row in rows]
-        widths = [max(len(r[i]) for r in table) for i in range(len(names))]
-        for i, r in enumerate(table):
-            out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
-            if i == 0:
-                out.write("  ".join("-" * w for w in widths) + "\n")
-    return 0
+def _csv(result, names: list[str], base: str) -> bytes:
+    if isinstance(result, ox.QueryBoolean):  # SPARQL CSV has no boolean form: say it plainly
+        return f"{'true' if result else 'false'}\n".encode()
+    return result.serialize(format=ox.QueryResultsFormat.CSV)
 
 
-def _kind(sparql: str) -> str:
-    """'select', 'ask' or 'graph', from the policy's reading of the query (never evaluated)."""
-    from filmld.sparql import analyse
+def _graph(name: str) -> Callable:
+    def write(result, names: list[str], base: str) -> bytes:
+        triples = list(result)
+        if name == "jsonld":
+            from filmld.jsonld import compact_jsonld
+            from filmld.terms import to_rdflib_graph
 
-    kind = analyse(sparql, max_length=1_000_000).kind
-    return {"tabular": "select", "boolean": "ask"}.get(kind, kind)
+            return compact_jsonld(to_rdflib_graph(triples), base)
+        if name == "ttl":
+            from filmld.renderers import render_turtle
+
+            return render_turtle(triples, base)
+        return ox.serialize(triples, format=ALL_FORMATS[name].oxigraph)
+    return write
 
 
-def _is_graph_query(sparql: str) -> bool:
-    return _kind(sparql) == "graph"
+_ANSWERS = frozenset({"tabular", "boolean"})
+OUTPUT_FORMATS: dict[str, OutputFormat] = {f.name: f for f in (
+    OutputFormat("table", _ANSWERS, _table),
+    OutputFormat("json", _ANSWERS, _results(ox.QueryResultsFormat.JSON)),
+    OutputFormat("csv", _ANSWERS, _csv),
+    OutputFormat("tsv", frozenset({"tabular"}), _results(ox.QueryResultsFormat.TSV)),
+    OutputFormat("xml", _ANSWERS, _results(ox.QueryResultsFormat.XML)),
+    OutputFormat("ttl", frozenset({"graph"}), _graph("ttl")),
+    OutputFormat("nt", frozenset({"graph"}), _graph("nt")),
+    OutputFormat("jsonld", frozenset({"graph"}), _graph("jsonld")),
+    OutputFormat("rdf", frozenset({"graph"}), _graph("rdf")),
+)}
+DEFAULTS = {"tabular": "table", "boolean": "table", "graph": "ttl"}
 
 
-def _is_ask(sparql: str) -> bool:
-    return _kind(sparql) == "ask"
+def choose_output(kind: str, requested: str | None) -> OutputFormat:
+    """The format for a query of `kind`; ValueError (a usage problem) when it does not fit."""
+    fmt = OUTPUT_FORMATS[requested or DEFAULTS[kind]]
+    if kind not in fmt.kinds:
+        fits = ", ".join(f.name for f in OUTPUT_FORMATS.values() if kind in f.kinds)
+        form = {"tabular": "a SELECT", "boolean": "an ASK", "graph": "a CONSTRUCT or DESCRIBE"}
+        raise ValueError(f"--format {fmt.name} does not fit {form[kind]} query; use {fits}")
+    return fmt
+
+
+def write_result(result, fmt: OutputFormat, base: str, out: BinaryIO) -> None:
+    names = [v.value for v in result.variables] if isinstance(result, ox.QuerySolutions) else []
+    out.write(fmt.write(result, names, base))

@@ -132,9 +132,9 @@ def _graphs(names: list[str] | None) -> list[ox.NamedNode] | None:
     return None if names is None else [ox.NamedNode(n) for n in names]
 
 
-def answer(store: ox.Store, request: dict, channel: Channel) -> None:
-    """Evaluate one request and send its frames; syntax and evaluation errors become `X`."""
-    fmt = RESULT_FORMATS[request["format"]]
+def evaluation_options(request: dict) -> dict:
+    """pyoxigraph's Store.query keyword arguments for a request's dataset (the dict of
+    filmld.sparql.dataset_options, plus base_iri); `filmld query` evaluates with these too."""
     options: dict = {"base_iri": request.get("base_iri") or None}
     if request.get("default_graphs") is not None or request.get("named_graphs") is not None:
         # SPARQL 1.1 Protocol 2.1.4 / Query 13.2: a dataset given by the protocol is exactly
@@ -143,8 +143,14 @@ def answer(store: ox.Store, request: dict, channel: Channel) -> None:
         options["named_graphs"] = _graphs(request.get("named_graphs") or [])
     else:
         options["use_default_graph_as_union"] = bool(request.get("union", True))
+    return options
+
+
+def answer(store: ox.Store, request: dict, channel: Channel) -> None:
+    """Evaluate one request and send its frames; syntax and evaluation errors become `X`."""
+    fmt = RESULT_FORMATS[request["format"]]
     try:
-        result = store.query(request["query"], **options)
+        result = store.query(request["query"], **evaluation_options(request))
     except SyntaxError as error:
         channel.send_json(b"X", syntax_error(str(error), request["query"]))
         channel.flush()

@@ -316,3 +316,14 @@ def check_graphs(graphs: Iterable[str], dataset_graphs: Iterable[str],
 def allowed_graphs(setting: str) -> list[str]:
     """The allowed_graphs setting as a list (comma- or space-separated IRIs)."""
     return [g for g in re.split(r"[,\s]+", setting or "") if g]
+
+
+def dataset_options(default_graphs: list[str], named_graphs: list[str],
+                    shape: QueryShape) -> dict:
+    """Protocol graphs replace the query's FROM, and name the whole dataset: default-graph-uri
+    alone means no named graphs, named-graph-uri alone an empty default graph (SPARQL 1.1
+    Protocol section 2.1.4, Query section 13.2); neither: the query's FROM / FROM NAMED when
+    it has them, else the union of all graphs. `/sparql` and `filmld query` both use this."""
+    if default_graphs or named_graphs:
+        return {"default_graphs": default_graphs, "named_graphs": named_graphs, "union": False}
+    return {"default_graphs": None, "named_graphs": None, "union": not shape.has_dataset_clause}

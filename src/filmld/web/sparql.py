@@ -39,6 +39,7 @@ from filmld.sparql import (
     analyse,
     check_graphs,
     check_iris,
+    dataset_options,
     readable_syntax_message,
 )
 from filmld.sparql_protocol import (
@@ -261,13 +262,7 @@ def endpoint() -> Response:
 
 
 def _dataset_options(operation: Operation, shape) -> dict:
-    """Protocol graphs replace the query's FROM, and name the whole dataset: default-graph-uri
-    alone means no named graphs, named-graph-uri alone an empty default graph (SPARQL 1.1
-    Protocol section 2.1.4, Query section 13.2); neither: the union of all graphs."""
-    if operation.default_graphs or operation.named_graphs:
-        return {"default_graphs": operation.default_graphs,
-                "named_graphs": operation.named_graphs, "union": False}
-    return {"default_graphs": None, "named_graphs": None, "union": not shape.has_dataset_clause}
+    return dataset_options(operation.default_graphs, operation.named_graphs, shape)
 
 
 def _run(operation: Operation, shape, fmt) -> Response:
@@ -484,10 +479,10 @@ SELECT ?rocky ?property ?value WHERE {{
 ORDER BY ?rocky ?property"""),
     ("The plot in order", """PREFIX schema: <https://schema.org/>
 PREFIX filmld: <{base}ontology/>
-# Plot events carry their position in the story.
+# Plot events carry their position in the story (filmld:plotPosition).
 SELECT ?position ?event ?description WHERE {{
   ?film filmld:plotEvent ?event .
-  ?event schema:position ?position .
+  ?event filmld:plotPosition ?position .
   OPTIONAL {{ ?event schema:description ?description }}
 }}
 ORDER BY ?position"""),
