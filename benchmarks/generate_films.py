@@ -12,8 +12,8 @@ What one film looks like (IRIs under --base, default http://127.0.0.1:8000/):
   1-2 schema:director, schema:actor -> roles, schema:character -> characters, filmld:plotEvent.
 - 8-15 `id/role/<film>-<character>` schema:PerformanceRole: schema:actor (a person),
   schema:characterName, filmld:character (a filmld:Character of its own, `id/character/...`).
-- 2-4 plot events (schema:Event, schema:position, filmld:involvesCharacter) and 1-3 plot
-  summaries (schema:CreativeWork, schema:text, schema:about the film, schema:isBasedOn one
+- 2-4 plot events (schema:Event, filmld:plotPosition, filmld:involvesCharacter) and 1-3 plot
+  summaries (filmld:PlotSummary, schema:text, schema:about the film, schema:isBasedOn one
   source document).
 - People (`id/person/...`, schema:Person) are drawn from a pool with a Zipf-like law
   (P(k) ~ 1/k): a few actors appear in hundreds of films, most in one or two, so filmographies
@@ -232,7 +232,7 @@ class Generator:
                      f"{self.en(f'{title} ({year}), plot {position}: {EVENT_KINDS[kind]}')} ."),
                     f"{e} <{P}name> {self.en(EVENT_KINDS[kind].capitalize())} .",
                     f"{e} <{P}description> {self.en(text)} .",
-                    f'{e} <{P}position> "{position}"^^<{XSD}integer> .']
+                    f'{e} <{self.filmld}plotPosition> "{position}"^^<{XSD}integer> .']
             out += [f"{e} <{self.filmld}involvesCharacter> {characters[w]} ." for w in who]
 
         for n in range(1, rng.randint(1, 3) + 1):
@@ -240,7 +240,7 @@ class Generator:
             star = self.person_name(cast[rng.randrange(len(cast))])
             text = (f"In {place}, {lead} {rng.choice(VERBS)} {other} while {names[-1]} "
                     f"watches; {star} stars in this {genres[-1]} from {year}.")
-            out += [f"{s} <{RDF_TYPE}> <{P}CreativeWork> .",
+            out += [f"{s} <{RDF_TYPE}> <{self.filmld}PlotSummary> .",
                     f"{s} <{RDFS_LABEL}> {self.en(f'Summary {n} of {title} ({year})')} .",
                     f"{s} <{P}name> {self.en(f'Plot summary {n} of {title}')} .",
                     f'{s} <{P}position> "{n}"^^<{XSD}integer> .',

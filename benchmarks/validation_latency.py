@@ -62,7 +62,7 @@ def contribution(actors: list[str], roles: int = 5) -> list[ox.Triple]:
             (f'{character} a filmld:Character ; rdfs:label "Character {i}"@en ; '
             f'schema:name "Character {i}"@en ; schema:description "Someone."@en .')]
     lines += [(f'<id/event/{slug}-opening> a schema:Event ; rdfs:label "Opening"@en ; '
-              'schema:name "Opening"@en ; schema:position 1 ; schema:description "Begins."@en ; '
+              'schema:name "Opening"@en ; filmld:plotPosition 1 ; schema:description "Begins."@en ; '
               f"filmld:involvesCharacter <id/character/{slug}-c0> .")]
     text = PREFIXES + "\n".join(lines)
     return [q.triple for q in parse(text.encode(), TURTLE, base=BASE)]

@@ -69,7 +69,7 @@ def one_film(slug: str, date: str = "2001-05-04", *, actors: list[str] | None = 
             f'  schema:name "Character {i}"@en ; schema:description "Someone."@en .',
         ]
     lines += [f'<id/event/{slug}-opening> a schema:Event ; rdfs:label "Opening of {slug}"@en ;',
-              '  schema:name "Opening"@en ; schema:position 1 ;',
+              '  schema:name "Opening"@en ; filmld:plotPosition 1 ;',
               '  schema:description "It begins."@en ;',
               f"  filmld:involvesCharacter <id/character/{slug}-c0> ."]
     return "\n".join(lines) + "\n"

@@ -51,9 +51,9 @@ _OUR_TERMS = {
     "plotEvent": "@id", "involvesCharacter": "@id", "theme": "@id", "setting": "@id",
     "soundtrack": "@id", "playsDuring": "@id",
     "settingTime": None, "settingYear": "xsd:gYear", "goal": None,
-    "lifeExpectancyOutlived": None,
+    "lifeExpectancyOutlived": None, "plotPosition": None,
 }
-_OUR_CLASSES = ("Character", "Theme", "Trait", "Attitude")
+_OUR_CLASSES = ("Character", "Theme", "Trait", "Attitude", "PlotSummary")
 _OTHER_TERMS = {
     "label": ("rdfs:label", None), "comment": ("rdfs:comment", None),
     "source": ("dct:source", "@id"), "license": ("dct:license", "@id"),

@@ -159,7 +159,7 @@ def _cast(triples: list[ox.Triple], names: dict[str, str], base: str,
 def _ordered_sections(store: Store, subject: str, predicates: list[ox.NamedNode],
                       names: dict[str, str], reverse: bool = False,
                       base: str = "") -> list[OrderedSection]:
-    """Linked resources that carry schema:position, in order, with their name and text.
+    """Linked resources that carry schema:position or filmld:plotPosition, in order, with their name and text.
 
     Outgoing (`reverse` False): at least two parts (a plot, not one event), text from
     schema:text or schema:description. Incoming: texts only (schema:text), e.g. summaries."""
@@ -168,9 +168,12 @@ def _ordered_sections(store: Store, subject: str, predicates: list[ox.NamedNode]
     ref = iri_ref(subject)
     pattern = f"?x ?p {ref}" if reverse else f"{ref} ?p ?x"
     values = " ".join(iri_ref(p.value) for p in predicates)
+    # Plot events carry filmld:plotPosition (schema:position is for creative works and list
+    # items, such as the summaries); either gives the order.
+    positions = f"<{SCHEMA_POSITION}>" + (f"|<{base}ontology/plotPosition>" if base else "")
     rows = store.select(
         f"SELECT ?p ?x ?pos ?text ?description WHERE {{ VALUES ?p {{ {values} }} {pattern} . "
-        f"?x <{SCHEMA_POSITION}> ?pos . OPTIONAL {{ ?x <{SCHEMA_TEXT}> ?text }} "
+        f"?x {positions} ?pos . OPTIONAL {{ ?x <{SCHEMA_TEXT}> ?text }} "
         f"OPTIONAL {{ ?x <{SCHEMA_DESCRIPTION}> ?description }} }}")
     sections: dict[str, list[OrderedPart]] = {}
     seen: set[tuple[str, str]] = set()
