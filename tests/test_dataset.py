@@ -253,3 +253,87 @@ def test_ontology_page_embeds_its_json_ld(reader):
     script = page.split('<script type="application/ld+json">')[1].split("</script>")[0]
     ontology = rdflib.Graph().parse(data=reader.get("/ontology.ttl").data, format="turtle")
     assert isomorphic(jsonld_graph(script), ontology)
+
+
+class _QueryLog:
+    """A store that records every query it is asked (the shapes a describe sends)."""
+
+    def __init__(self, store) -> None:
+        self._store, self.queries = store, []
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def select(self, sparql):
+        self.queries.append(sparql)
+        return self._store.select(sparql)
+
+    def construct(self, sparql):
+        self.queries.append(sparql)
+        return self._store.construct(sparql)
+
+
+def test_entity_pages_name_nodes_without_values_cross_products(shared_app):
+    """Issue 7: `VALUES ?x {...} VALUES ?p {...} ?x ?p ?v` took 150-280 ms at 1k films and
+    a `VALUES` list of nodes scans the store; each node is written out instead."""
+    from filmld.describe import describe
+    from filmld.view_model import page_model
+
+    store = _QueryLog(shared_app.extensions["filmld.store"])
+    for iri in (f"{BASE}id/film/mask-1985", f"{BASE}id/person/cher"):
+        model = page_model(describe(store, iri), store, BASE)
+        assert model.cast or model.roles
+    assert store.queries
+    assert not [q for q in store.queries if "VALUES" in q]
+
+
+@pytest.fixture(scope="module")
+def many_films(tmp_path_factory):
+    """A store of 130 generated films (more than a page of them) besides the curated one."""
+    from benchmarks.generate_films import generate
+
+    app = create_app(Settings(store=str(tmp_path_factory.mktemp("films") / "store")))
+    store = app.extensions["filmld.store"]
+    text = "".join(generate(130, 1, BASE)).encode()
+    store.add_graph(store.graph_iri("loaded"),
+                    [q.triple for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)])
+    yield app
+    store.close()
+
+
+def test_home_page_is_one_bounded_page_of_films_with_a_next_page(many_films):
+    from filmld.home import FILMS_PER_PAGE, PER_KIND
+
+    client = many_films.test_client()
+    page = client.get("/").get_data(as_text=True)
+    films = page.count(f'href="{BASE}id/film/')
+    assert films == FILMS_PER_PAGE
+    assert page.count(f'href="{BASE}id/person/') - page.count(f'href="{BASE}id/person/"') \
+        == PER_KIND
+    assert f'rel="next" href="{BASE}?page=2"' in page
+    assert f'href="{BASE}id/person/"' in page  # the people's own listing
+    last = client.get("/?page=3")
+    assert last.status_code == 200
+    assert last.get_data(as_text=True).count(f'href="{BASE}id/film/') == 131 - 2 * FILMS_PER_PAGE
+    assert client.get("/?page=4").status_code == 404
+
+
+def test_kind_listing_pages_every_entity_of_a_kind(many_films):
+    client = many_films.test_client()
+    first = client.get("/id/role/")
+    assert first.status_code == 200
+    assert 'rel="next"' in first.headers["Link"]
+    seen = set()
+    for n in range(1, 20):
+        response = client.get(f"/id/role/?page={n}")
+        if response.status_code == 404:
+            break
+        body = response.get_data(as_text=True)
+        seen |= {part.split('"')[0] for part in body.split(f'href="{BASE}id/role/')[1:]}
+    seen.discard("")
+    seen = {s for s in seen if not s.startswith("?")}
+    store = many_films.extensions["filmld.store"]
+    count = store.select("SELECT (COUNT(*) AS ?n) WHERE "
+                         "{ ?s a <https://schema.org/PerformanceRole> }")
+    assert len(seen) == int(count[0]["n"].value)
+    assert client.get("/id/nothing/").status_code == 404

@@ -196,10 +196,7 @@ def context_of(store: Store, iri: str, triples: list[ox.Triple]) -> list[ox.Trip
     roles = {t.subject for t in context
              if t.predicate.value == RDF_TYPE and t.object.value in ROLE_TYPES}
     if roles:
-        values = " ".join(iri_ref(r.value) for r in roles)
-        role_triples = store.construct(
-            f"CONSTRUCT {{ ?r ?p ?o . ?s ?q ?r }} WHERE {{ VALUES ?r {{ {values} }} "
-            "{ ?r ?p ?o FILTER(!isBlank(?o)) } UNION { ?s ?q ?r FILTER(!isBlank(?s)) } }")
+        role_triples = role_closure(store, roles)
         context += role_triples
         seen = neighbours | {subject}
         further = {t.object for t in role_triples if isinstance(t.object, ox.NamedNode)}
@@ -217,14 +214,49 @@ LABELS = (RDFS_LABEL, SCHEMA_NAME)
 
 
 def names_of(store: Store, nodes: set, predicates: tuple[str, ...] = NAMING) -> list[ox.Triple]:
-    """rdf:type, rdfs:label and schema:name of each node (or `predicates`), in one query."""
-    if not nodes:
-        return []
-    values = " ".join(iri_ref(n.value) for n in nodes)
-    rows = store.select(
-        f"SELECT ?x ?p ?v WHERE {{ VALUES ?x {{ {values} }} VALUES ?p {{ "
-        + " ".join(f"<{p}>" for p in predicates) + " } ?x ?p ?v }")
-    return [ox.Triple(r["x"], r["p"], r["v"]) for r in rows]
+    """rdf:type, rdfs:label and schema:name of each node (or `predicates`), in few queries.
+
+    One UNION branch per node, each with its subject written out, and the predicates as a
+    FILTER: Oxigraph evaluates `VALUES ?x {...} VALUES ?p {...} ?x ?p ?v` as a cross
+    product joined against the store (150-280 ms at 1k films, growing with the data) and
+    even `VALUES ?x` alone scans, while a bound subject is one index lookup (1-2 ms for the
+    same rows; benchmarks/README.md, "Entity requests")."""
+    ordered = sorted((n for n in nodes if isinstance(n, ox.NamedNode)), key=lambda n: n.value)
+    allowed = ", ".join(f"<{p}>" for p in predicates)
+    triples: list[ox.Triple] = []
+    for start in range(0, len(ordered), BATCH):
+        batch = ordered[start:start + BATCH]
+        branches = " UNION ".join(
+            f"{{ {iri_ref(n.value)} ?p ?v BIND({iri_ref(n.value)} AS ?x) }}" for n in batch)
+        rows = store.select(f"SELECT ?x ?p ?v WHERE {{ {branches} FILTER(?p IN ({allowed})) }}")
+        triples += [ox.Triple(r["x"], r["p"], r["v"]) for r in rows]
+    return triples
+
+
+def role_closure(store: Store, roles: set) -> list[ox.Triple]:
+    """The non-blank triples from and to each Role node, one UNION branch per node (the
+    nodes written out, not a `VALUES` list: see `names_of`)."""
+    ordered = sorted(roles, key=lambda n: n.value)
+    triples: list[ox.Triple] = []
+    for start in range(0, len(ordered), BATCH):
+        branches = []
+        for node in ordered[start:start + BATCH]:
+            ref = iri_ref(node.value)
+            branches += [f"{{ {ref} ?p ?o FILTER(!isBlank(?o)) BIND({ref} AS ?s) }}",
+                         (f"{{ ?o ?p {ref} FILTER(!isBlank(?o)) BIND({ref} AS ?s) "
+                          "BIND(true AS ?in) }")]
+        for row in store.select("SELECT ?s ?p ?o ?in WHERE { " + " UNION ".join(branches)
+                                + " }"):
+            if "in" in row:
+                triples.append(ox.Triple(row["o"], row["p"], row["s"]))
+            else:
+                triples.append(ox.Triple(row["s"], row["p"], row["o"]))
+    return triples
+
+
+BATCH = 200
+"""Nodes per query of `names_of` and `role_closure`: a long page (an actor in hundreds of
+films) takes a few queries, never one huge one."""
 
 
 def is_described(store: Store, iri: str) -> bool:

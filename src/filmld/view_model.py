@@ -138,11 +138,17 @@ def _literal(triples, subject: str, predicate: str) -> str | None:
 
 def _cast(triples: list[ox.Triple], names: dict[str, str], base: str,
           roles: list[str]) -> list[CastMember]:
+    by_subject: dict[str, list[ox.Triple]] = {}
+    wanted = set(roles)
+    for t in triples:  # one pass: an actor in thousands of films has thousands of roles
+        if t.subject.value in wanted:
+            by_subject.setdefault(t.subject.value, []).append(t)
     cast = []
     for role in roles:
         actor = character = None
-        for t in triples:
-            if t.subject.value != role or not isinstance(t.object, ox.NamedNode):
+        own = by_subject.get(role, [])
+        for t in own:
+            if not isinstance(t.object, ox.NamedNode):
                 continue
             if t.predicate.value == SCHEMA_ACTOR:
                 actor = link(t.object, names, base)
@@ -150,7 +156,7 @@ def _cast(triples: list[ox.Triple], names: dict[str, str], base: str,
                     not t.predicate.value.startswith(SCHEMA):
                 character = link(t.object, names, base)
         if character is None:
-            name = _literal(triples, role, SCHEMA_CHARACTER_NAME)
+            name = _literal(own, role, SCHEMA_CHARACTER_NAME)
             character = Link(None, name) if name else None
         cast.append(CastMember(actor, character, link(ox.NamedNode(role), names, base)))
     return cast
@@ -167,12 +173,14 @@ def _ordered_sections(store: Store, subject: str, predicates: list[ox.NamedNode]
         return []
     ref = iri_ref(subject)
     pattern = f"?x ?p {ref}" if reverse else f"{ref} ?p ?x"
-    values = " ".join(iri_ref(p.value) for p in predicates)
+    # The predicates as a FILTER on the bound subject's triples, not a `VALUES ?p` list
+    # joined against the store (see describe.names_of).
+    allowed = ", ".join(iri_ref(p.value) for p in predicates)
     # Plot events carry filmld:plotPosition (schema:position is for creative works and list
     # items, such as the summaries); either gives the order.
     positions = f"<{SCHEMA_POSITION}>" + (f"|<{base}ontology/plotPosition>" if base else "")
     rows = store.select(
-        f"SELECT ?p ?x ?pos ?text ?description WHERE {{ VALUES ?p {{ {values} }} {pattern} . "
+        f"SELECT ?p ?x ?pos ?text ?description WHERE {{ {pattern} FILTER(?p IN ({allowed})) "
         f"?x {positions} ?pos . OPTIONAL {{ ?x <{SCHEMA_TEXT}> ?text }} "
         f"OPTIONAL {{ ?x <{SCHEMA_DESCRIPTION}> ?description }} }}")
     sections: dict[str, list[OrderedPart]] = {}
@@ -278,10 +286,13 @@ def _overview(model: PageModel, whole: Description, store: Store, base: str) -> 
               if t.predicate.value == SCHEMA_ACTOR and t.subject.value in role_types]
     short = labels(triples, short=True)
     model.roles = _cast(triples, short, base, played)
+    film_of: dict[str, ox.NamedNode] = {}
+    for t in triples:
+        if t.predicate.value == SCHEMA_ACTOR:
+            film_of.setdefault(t.object.value, t.subject)
     for member, role in zip(model.roles, played):
-        films = [t.subject for t in triples
-                 if t.object.value == role and t.predicate.value == SCHEMA_ACTOR]
-        member.actor = link(films[0], names, base) if films else None
+        film = film_of.get(role)
+        member.actor = link(film, names, base) if film is not None else None
     model.cast = sorted(_cast(triples, short, base, cast_roles),
                         key=lambda m: m.actor.text if m.actor else "")
     out_predicates = sorted({t.predicate for t in own if t.predicate.value != RDF_TYPE},
@@ -294,24 +305,3 @@ def _overview(model: PageModel, whole: Description, store: Store, base: str) -> 
                                                 reverse=True, base=base)
                    if any(p.text for p in s.parts)]
     model.neighbours = _neighbours(whole, part_names, base)
-
-
-@dataclass
-class HomeModel:
-    film: list[Link]
-    entities: dict[str, list[Link]]
-
-
-def home_model(store: Store, base: str) -> HomeModel:
-    rows = store.select(
-        "SELECT DISTINCT ?s WHERE { ?s a ?type } ORDER BY ?s LIMIT 5000")
-    subjects = [r["s"] for r in rows if isinstance(r["s"], ox.NamedNode)
-                and r["s"].value.startswith(f"{base}id/")]
-    names = labels(names_of(store, set(subjects)))
-    grouped: dict[str, list[Link]] = {}
-    for s in subjects:
-        kind = s.value[len(base) + 3:].split("/", 1)[0]
-        grouped.setdefault(kind, []).append(link(s, names))
-    for links in grouped.values():
-        links.sort(key=lambda li: li.text.lower())
-    return HomeModel(grouped.get("film", []), grouped)

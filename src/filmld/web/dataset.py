@@ -11,12 +11,12 @@ from flask import Blueprint, Response, request
 from filmld import graphs
 from filmld.dumps import CONTENT_TYPES, dump
 from filmld.errors import NotFound
+from filmld.home import KIND_BY_NAME, home_model, listing
 from filmld.jsonld import context
 from filmld.negotiation import FORMATS, choose_format, suffix_format
 from filmld.ontology_model import ontology_model
 from filmld.pages import alternates, render, script_json
 from filmld.renderers import RENDERERS, Document, render_jsonld
-from filmld.view_model import home_model
 from filmld.void import void_iri, void_triples
 from filmld.web.http import (
     CACHE_MARK,
@@ -27,7 +27,12 @@ from filmld.web.http import (
     see_other,
     uri,
 )
-from filmld.web.resources import document_response, split_suffix, thing_response
+from filmld.web.resources import (
+    document_response,
+    requested_page,
+    split_suffix,
+    thing_response,
+)
 from filmld.web.state import settings, store
 
 blueprint = Blueprint("dataset", __name__)
@@ -41,10 +46,40 @@ def _cors(response: Response) -> Response:
 
 @blueprint.get("/")
 def home() -> Response:
+    """A page of the films (`?page=N`), and each kind's count, a few names and its listing:
+    bounded work at any size (filmld.home)."""
     base = settings().base_url
-    body = render("home.html", model=home_model(store(), base), base=base)
+    page = requested_page()
+    version = store().version()
+    model = home_model(store(), base, page=page)
+    if page > model.films.pages:
+        raise NotFound(f"the home page has {model.films.pages} page(s) of films; "
+                       f"there is no page {page}")
+    body = render("home.html", model=model, base=base)
     response = Response(body, content_type=FORMATS["html"].content_type)
-    return cacheable(response, "home")
+    if model.films.next_page:
+        response.headers["Link"] = link_header([(f"{base}?page={model.films.next_page}",
+                                                 "next", None)])
+    return cacheable(response, f"home-p{page}", version=version)
+
+
+@blueprint.get("/id/<kind>/")
+def kind_listing(kind: str) -> Response:
+    """Every entity of one kind (`/id/person/`), a page at a time (`?page=N`)."""
+    base = settings().base_url
+    if kind not in KIND_BY_NAME:
+        raise NotFound(f"no kind {kind!r}; kinds: {', '.join(KIND_BY_NAME)}")
+    page = requested_page()
+    version = store().version()
+    model = listing(store(), KIND_BY_NAME[kind], base, page=page)
+    if page > model.pages:
+        raise NotFound(f"{kind} has {model.pages} page(s); there is no page {page}")
+    body = render("listing.html", model=model, base=base)
+    response = Response(body, content_type=FORMATS["html"].content_type)
+    if model.next_page:
+        response.headers["Link"] = link_header(
+            [(f"{base}id/{kind}/?page={model.next_page}", "next", None)])
+    return cacheable(response, f"{kind}-list-p{page}", version=version)
 
 
 @blueprint.get("/dataset.<suffix>")
