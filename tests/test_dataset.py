@@ -312,6 +312,8 @@ def test_home_page_is_one_bounded_page_of_films_with_a_next_page(many_films):
         == PER_KIND
     assert f'rel="next" href="{BASE}?page=2"' in page
     assert f'href="{BASE}id/person/"' in page  # the people's own listing
+    for heading in ("People", "Characters", "Plot events", "Summaries", "Roles"):
+        assert f"<h2>{heading}</h2>" in page, heading
     last = client.get("/?page=3")
     assert last.status_code == 200
     assert last.get_data(as_text=True).count(f'href="{BASE}id/film/') == 131 - 2 * FILMS_PER_PAGE

@@ -47,7 +47,7 @@ KINDS = (
     Kind("theme", "Themes", "ontology:Theme"),
     Kind("condition", "Medical conditions", SCHEMA + "MedicalCondition"),
     Kind("organization", "Groups", SCHEMA + "Organization"),
-    Kind("summary", "Summaries", SCHEMA + "CreativeWork"),
+    Kind("summary", "Summaries", "ontology:PlotSummary"),
     Kind("source", "Sources", SCHEMA + "DigitalDocument"),
     Kind("role", "Roles", SCHEMA + "PerformanceRole"),
     Kind("trait", "Traits", "ontology:Trait"),
