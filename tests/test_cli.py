@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import filmld_env
+from tests.conftest import filmld_env, free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def run(*args: str, tmp_path: Path, **settings: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "filmld", *args], capture_output=True,
                           text=True, cwd=tmp_path, timeout=120, check=False,
-                          env=filmld_env(store=str(tmp_path / "store"), **settings))
+                          env=filmld_env(**{"store": str(tmp_path / "store"), **settings}))
 
 
 def test_validate_curated_data_conforms(tmp_path):
@@ -42,8 +42,7 @@ def test_validate_syntax_error_names_file_line_and_column(tmp_path):
     bad.write_text('@prefix schema: <https://schema.org/> .\n<a> schema:name "open .\n')
     result = run("validate", str(bad), tmp_path=tmp_path)
     assert result.returncode == 2
-    assert "broken.ttl" in result.stderr and "line 2" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr == f"filmld validate: {bad}:2:17: Unexpected end of file\n"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -201,3 +200,109 @@ def test_construct_prints_rdf(tmp_path, fmt, marker):
 def test_a_format_that_does_not_fit_the_query_is_exit_2(tmp_path, query, fmt, message):
     result = run("query", query, "--format", fmt, tmp_path=tmp_path)
     assert result.returncode == 2 and message in result.stderr
+
+
+# -- filmld validate and get: one clear line ---------------------------------------------------
+def test_validate_a_directory_says_so(tmp_path):
+    result = run("validate", str(tmp_path), tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"filmld validate: {tmp_path}: is a directory " \
+        f"(name the files: {tmp_path}/*.ttl)\n"
+
+
+def test_validate_binary_garbage_never_echoes_control_bytes(tmp_path):
+    garbage = tmp_path / "garbage.nt"
+    garbage.write_bytes(b"\x01\x02\x1b[31m\x7f")
+    result = run("validate", str(garbage), tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"filmld validate: {garbage}:1:1: ")
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in result.stderr.rstrip("\n"))
+    assert "\\x01" in result.stderr
+
+
+def test_get_with_a_malformed_header_says_how_to_write_it(tmp_path):
+    result = run("get", "/", "-H", "Bogus", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "filmld get: header must be 'Name: value', not 'Bogus'\n"
+
+
+def test_output_into_a_closed_pipe_exits_quietly(tmp_path):
+    dump = subprocess.Popen([sys.executable, "-m", "filmld", "dump", "--format", "nt"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            env=filmld_env(store=str(tmp_path / "store")))
+    dump.stdout.readline()
+    dump.stdout.close()  # as `head -1` does
+    _, errors = dump.communicate(timeout=120)
+    assert dump.returncode == 0
+    assert errors == b""
+
+
+def test_help_lists_every_command_for_users(tmp_path):
+    result = run("--help", tmp_path=tmp_path)
+    for name in ("serve", "get", "query", "dump", "validate", "contribute", "load"):
+        assert f"\n    {name}" in result.stdout
+    assert "Exit codes are decided" not in result.stdout
+    serve = run("serve", "--help", tmp_path=tmp_path).stdout
+    assert "(default: 127.0.0.1)" in serve and "(default: 8000)" in serve
+    contribute = run("contribute", "--help", tmp_path=tmp_path).stdout
+    assert "--store" not in contribute and "--base-url" not in contribute
+
+
+# -- filmld serve: ordinary start-up errors are one line, before the server starts -----------
+def _serve(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "filmld", "serve", *args],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                          check=False, env=filmld_env(**settings))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--base-url", "not-a-url"), "filmld serve: --base-url must be an absolute http(s) IRI "
+                                  "ending in /\n"),
+    (("--port", "99999"), "argument --port: 99999 is not a port number (1 to 65535)\n"),
+])
+def test_serve_refuses_bad_options_in_one_line(tmp_path, args, message):
+    result = _serve(tmp_path, *args, store=str(tmp_path / "store"))
+    assert result.returncode == 2
+    assert result.stderr.endswith(message) and "Traceback" not in result.stderr
+
+
+def test_serve_names_the_syntax_error_in_data(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "broken.ttl").write_text('<a> <b> "open .\n')
+    result = _serve(tmp_path, "--port", str(free_port()), store=str(tmp_path / "store"),
+                    data_dir=str(data))
+    assert result.returncode == 2
+    assert result.stderr == f"filmld serve: {data / 'broken.ttl'}:1:9: " \
+        "Unexpected end of file\n"
+
+
+def test_a_second_server_on_a_used_port_or_store_refuses_in_one_line(tmp_path):
+    """granian binds with SO_REUSEPORT: without the check a second server shares the port."""
+    server = start_server(tmp_path)
+    try:
+        port = server.url.rsplit(":", 1)[1].strip("/")
+        (tmp_path / "other").mkdir()
+        same_port = _serve(tmp_path, "--port", port, store=str(tmp_path / "other" / "store"))
+        assert same_port.returncode == 2
+        assert same_port.stderr.startswith(f"filmld serve: cannot listen on 127.0.0.1:{port}: ")
+        assert len(same_port.stderr.splitlines()) == 1
+        same_store = _serve(tmp_path, "--port", str(free_port()), store=str(server.store))
+        assert same_store.returncode == 2
+        assert same_store.stderr == (f"filmld serve: the store {server.store} is in use by "
+                                     "another filmld process\n")
+        assert server.process.poll() is None
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("args", [("query", "ASK {}"), ("dump",)])
+def test_commands_on_a_running_servers_store_say_so(tmp_path, args):
+    server = start_server(tmp_path)
+    try:
+        result = run(*args, tmp_path=tmp_path, store=str(server.store))
+    finally:
+        server.stop()
+    assert result.returncode == 2
+    assert result.stderr == (f"filmld {args[0]}: the store {server.store} is in use by a "
+                             "running filmld server\n")

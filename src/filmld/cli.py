@@ -38,7 +38,7 @@ class StoreInUse(UsageProblem):
 
 
 def open_checked(settings: Settings, opener: Callable | None = None, *,
-                 holder: str = "a running filmld server"):
+                 holder: str = "a running filmld server", hint: str = ""):
     """`opener(settings)` (default: open_dataset), or one clear line when another process
     holds the embedded store: every command that opens the store goes through here."""
     if opener is None:
@@ -49,7 +49,7 @@ def open_checked(settings: Settings, opener: Callable | None = None, *,
         if "lock" not in str(error).lower():
             raise
         raise StoreInUse(f"the store {settings.store or '.filmld-store'} is in use by "
-                         f"{holder}") from None
+                         f"{holder}{'; ' + hint if hint else ''}") from None
 
 
 def _check_base_url(value: str) -> None:
@@ -202,6 +202,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     paths = [Path(p) for p in args.files]
     for path in paths:
+        if path.is_dir():
+            raise UsageProblem(f"{path}: is a directory (name the files: {path}/*.ttl)")
         if not path.is_file():
             raise UsageProblem(f"{path}: no such file")
         if (rdf_format(args.format) if args.format else rdf_format(path.name)) is None:
@@ -223,7 +225,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from filmld.contributions import Contributions
         from filmld.dataset import open_dataset
 
-        store = open_checked(settings, open_dataset)
+        store = open_checked(settings, open_dataset, hint="use `filmld contribute FILE "
+                             "--dry-run --url <its URL> --token ...`")
         try:
             report = Contributions(store, validator, settings).check(triples)
         finally:
@@ -311,6 +314,23 @@ def _register_extensions(command: Callable) -> None:
         register(command)
 
 
+def one_line(text: str) -> str:
+    """A message as one printable line: control characters (from binary input echoed by a
+    parser) escaped, never written raw to the terminal."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(text.split()))
+
+
+def _message(error: FilmldError) -> str:
+    """`file:line:column: message` for a syntax error in a file (the form editors and
+    compilers use), the error's own message otherwise."""
+    from filmld.errors import SyntaxProblem
+
+    if isinstance(error, SyntaxProblem) and error.source and error.line is not None:
+        column = f":{error.column}" if error.column is not None else ""
+        return f"{error.source}:{error.line}{column}: {error.reason}"
+    return error.message
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -321,13 +341,13 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return OK
     except UsageProblem as problem:
-        print(f"filmld {args.command}: {problem}", file=sys.stderr)
+        print(f"filmld {args.command}: {one_line(str(problem))}", file=sys.stderr)
         return BAD_INPUT
     except FilmldError as error:
-        print(f"filmld {args.command}: {error.message}", file=sys.stderr)
+        print(f"filmld {args.command}: {one_line(_message(error))}", file=sys.stderr)
         return BAD_INPUT if error.status < 500 else FAILED
     except (OSError, ValueError) as error:
-        print(f"filmld {args.command}: {error}", file=sys.stderr)
+        print(f"filmld {args.command}: {one_line(str(error))}", file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:
         return FAILED

@@ -37,6 +37,8 @@ class SyntaxProblem(BadRequest):
         super().__init__(f"{prefix}{message}{where}".strip(),
                          details={"line": line, "column": column})
         self.line, self.column, self.source = line, column, source
+        self.reason = message
+        """The parser's message alone, without source, line and column."""
 
 
 class Unauthorized(FilmldError):
