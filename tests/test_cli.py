@@ -256,8 +256,8 @@ def _serve(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedP
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--base-url", "not-a-url"), "filmld serve: --base-url must be an absolute http(s) IRI "
-                                  "ending in /\n"),
+    (("--base-url", "not-a-url"),
+     "filmld serve: --base-url must be an absolute http(s) IRI ending in /\n"),
     (("--port", "99999"), "argument --port: 99999 is not a port number (1 to 65535)\n"),
 ])
 def test_serve_refuses_bad_options_in_one_line(tmp_path, args, message):

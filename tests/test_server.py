@@ -117,3 +117,15 @@ def test_sigkill_of_the_server_leaves_no_worker_holding_the_store(tmp_path):
         assert requests.get(f"{again.url}id/film/mask-1985.ttl", timeout=10).status_code == 200
     finally:
         again.stop()
+
+
+def test_sigterm_removes_the_query_checkpoints(tmp_path):
+    """A query makes a checkpoint of the store next to it; a clean shutdown removes it."""
+    server = start_server(tmp_path)
+    answer = requests.get(f"{server.url}sparql", params={"query": "ASK { ?s ?p ?o }"},
+                          headers={"Accept": "application/sparql-results+json"}, timeout=10)
+    assert answer.json()["boolean"] is True
+    assert list(tmp_path.glob(".filmld-checkpoints-*"))  # made next to the store
+    server.stop(signal.SIGTERM)
+    assert server.process.returncode == 0
+    assert list(tmp_path.glob(".filmld-checkpoints-*")) == []

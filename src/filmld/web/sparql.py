@@ -21,6 +21,7 @@ import atexit
 import hashlib
 import io
 import logging
+import multiprocessing.util
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -115,6 +116,12 @@ def close_query_pool(app: Flask) -> None:
 def _close_pools() -> None:
     for pool in list(_pools):
         pool.close()
+
+
+# granian's workers are multiprocessing processes: after a clean SIGTERM or SIGINT their
+# target returns and multiprocessing ends them with os._exit, which skips atexit but runs
+# the finalizers registered here. Without this their checkpoints stayed on disk.
+multiprocessing.util.Finalize(None, _close_pools, exitpriority=10)
 
 
 # -- reading the protocol request --------------------------------------------------------------
