@@ -129,3 +129,12 @@ def test_sigterm_removes_the_query_checkpoints(tmp_path):
     server.stop(signal.SIGTERM)
     assert server.process.returncode == 0
     assert list(tmp_path.glob(".filmld-checkpoints-*")) == []
+
+
+def test_start_logs_no_thread_count_warning(tmp_path):
+    """granian warns at every start when a worker may spawn more threads than 2 x CPUs + 1."""
+    server = start_server(tmp_path)
+    server.stop(signal.SIGTERM)
+    log = server.log.read_text()
+    assert "Granian shutdown completed" in log
+    assert "[WARNING]" not in log and "Python threads" not in log

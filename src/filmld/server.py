@@ -5,6 +5,14 @@ its own that matters. The version token lives in the store, so a worker's render
 never stale after another worker's write, and contributions serialise on the store's write
 lock. The curated graphs are written once, here, before the workers start; each worker then
 finds them unchanged (same content hash) and does not change the version.
+
+Python threads per worker (granian's blocking_threads): 2 x CPUs + 1, the most granian
+considers reasonable (it warns above it, at every start), and never fewer than the SPARQL
+slots plus one. Entity pages are short and hold the GIL, so threads beyond about two per
+core only add contention; a SPARQL request holds a thread while it waits on its query
+process, and at most query_concurrency running plus as many queued do (QuerySlots), so one
+thread more keeps an entity page answerable during a burst of heavy queries. On the 2-core
+reference machine with the default settings both give 5.
 """
 
 from __future__ import annotations
@@ -24,6 +32,15 @@ def prepare_remote(settings: Settings) -> None:
     open_dataset(settings).close()
 
 
+def blocking_threads(settings: Settings, cpus: int | None = None) -> int:
+    """Threads for a worker, as the module docstring explains."""
+    import os
+
+    cpus = cpus or os.cpu_count() or 1
+    held_by_queries = 2 * settings.query_concurrency  # running + queued (QuerySlots)
+    return max(held_by_queries + 1, min(cpus * 2 + 1, 33))
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> int:
     from granian import Granian
     from granian.constants import Interfaces
@@ -41,7 +58,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> int:
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=8,
+        blocking_threads=blocking_threads(settings),
         log_access=settings.access_log,
         # granian writes the percent-decoded path as it is: escape control characters.
         log_dictconfig=granian_log_config(),
