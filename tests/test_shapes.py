@@ -93,6 +93,11 @@ CASES = [
     replaced("LabelledResource-name", TOWN, SCHEMA.name, Literal("Town"),
              "LanguageInConstraintComponent"),
     extra("LabelledResource-name", TOWN, SCHEMA.name, en("City"), "UniqueLangConstraintComponent"),
+    # an untyped resource escapes every class target: it still needs a type
+    Case("TypedResource-type-minCount", "TypedResource-type", "MinCountConstraintComponent",
+         r("person/untyped"), RDF.type, add=[(r("person/untyped"), RDFS.label, en("U"))]),
+    Case("TypedResource-type-minCount-name", "TypedResource-type", "MinCountConstraintComponent",
+         r("person/unnamed"), RDF.type, add=[(r("person/unnamed"), SCHEMA.name, en("N"))]),
     # links to other datasets
     missing("ExternalLink-source", REAL, DCT.source),
     replaced("ExternalLink-source", REAL, DCT.source,
@@ -126,6 +131,7 @@ CASES = [
     wrong_class("Movie-actor", FILM, SCHEMA.actor, ACTOR),
     wrong_class("Movie-character", FILM, SCHEMA.character, ACTOR),
     wrong_class("Movie-basedOnStoryOf", FILM, F.basedOnStoryOf, TOWN),
+    extra("Movie-basedOnStoryOf", FILM, F.basedOnStoryOf, HERO, "NotConstraintComponent"),
     wrong_class("Movie-setting", FILM, F.setting, BRAVE),
     extra("Movie-settingTime", FILM, F.settingTime, en("autumn")),
     replaced("Movie-settingTime", FILM, F.settingTime, Literal("summer"),
