@@ -103,7 +103,11 @@ CASES = [
     replaced("ExternalLink-source", REAL, DCT.source,
              Literal("https://en.wikipedia.org/wiki/Real_hero"), "NodeKindConstraintComponent"),
     replaced("ExternalLink-source", REAL, DCT.source, URIRef("https://example.org/real-hero"),
-             "PatternConstraintComponent"),
+             "QualifiedMinCountConstraintComponent"),
+    # the source document alone is not enough: facts beyond it need a Wikipedia article
+    Case("ExternalLink-source-QualifiedMinCount-source-document", "ExternalLink-source",
+         "QualifiedMinCountConstraintComponent", REAL, DCT.source, drop=[(REAL, DCT.source)],
+         add=[(REAL, DCT.source, r("source/doc"))]),
     # film
     missing("Movie-datePublished", FILM, SCHEMA.datePublished),
     extra("Movie-datePublished", FILM, SCHEMA.datePublished, Literal("2001", datatype=XSD.gYear)),
@@ -286,7 +290,7 @@ COMPONENTS = {
 NOT_CONSTRAINTS = {RDF.type, SH.path, SH.name, SH.message, SH.description, SH.severity,
                    SH.property, SH.targetClass, SH.targetNode, SH.targetSubjectsOf,
                    SH.targetObjectsOf, SH.order, SH.group, SH.deactivated, SH.ignoredProperties,
-                   SH.flags}
+                   SH.flags, SH.qualifiedMinCount}
 
 
 @pytest.fixture(scope="module")
@@ -351,8 +355,10 @@ def test_broken_graph_fails_the_constraint(case, minimal, shapes, ontology):
 def constraints_in(shapes: rdflib.Graph) -> set[tuple[str, str]]:
     """(shape local name, component local name) of every constraint in the shapes file."""
     pairs, unknown = set(), []
-    # Shapes used only inside sh:not and sh:or report through the shape that uses them.
-    not_targets = set(shapes.objects(None, SH["not"])) | {
+    # Shapes used only inside sh:not, sh:or and sh:qualifiedValueShape report through the
+    # shape that uses them.
+    not_targets = set(shapes.objects(None, SH["not"])) | set(
+        shapes.objects(None, SH.qualifiedValueShape)) | {
         member for head in shapes.objects(None, SH["or"])
         for member in rdflib.collection.Collection(shapes, head)}
     shape_nodes = set(shapes.subjects(SH.path, None)) | {
@@ -385,7 +391,8 @@ def test_every_shape_has_an_english_name_and_message(shapes):
                    | set(shapes.subjects(RDF.type, SH.PropertyShape))
                    | set(shapes.subjects(SH.path, None))
                    | set(shapes.objects(None, SH.property))
-                   | set(shapes.objects(None, SH["not"])))
+                   | set(shapes.objects(None, SH["not"]))
+                   | set(shapes.objects(None, SH.qualifiedValueShape)))
     assert len(shape_nodes) >= 75
     problems = []
     for shape in shape_nodes:
