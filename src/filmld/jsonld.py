@@ -32,7 +32,7 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _SCHEMA_TERMS = {
     "name": None, "description": None, "alternateName": None, "text": None,
     "genre": None, "keywords": None, "jobTitle": None, "characterName": None,
-    "inLanguage": None, "encodingFormat": None, "position": None,
+    "inLanguage": None, "encodingFormat": None, "position": None, "identifier": None,
     "datePublished": "xsd:date", "birthDate": "xsd:date", "deathDate": "xsd:date",
     "actor": "@id", "director": "@id", "sameAs": "@id", "parent": "@id",
     "children": "@id", "memberOf": "@id", "member": "@id", "containedInPlace": "@id",
@@ -40,8 +40,8 @@ _SCHEMA_TERMS = {
     "url": "@id",
 }
 _SCHEMA_CLASSES = ("Movie", "Person", "PerformanceRole", "Role", "Place", "Event",
-                   "MusicRecording", "MedicalCondition", "Organization", "CreativeWork",
-                   "DigitalDocument", "DefinedTerm", "Thing")
+                   "MusicRecording", "MedicalCondition", "MedicalSymptom", "Organization",
+                   "CreativeWork", "DigitalDocument", "DefinedTerm", "Thing")
 _OUR_TERMS = {
     "character": "@id", "basedOnPerson": "@id", "basedOnStoryOf": "@id", "motherOf": "@id",
     "boyfriendOf": "@id", "girlfriendOf": "@id", "firstLoveOf": "@id",
