@@ -128,7 +128,7 @@ def test_a_syntax_error_names_the_file_and_line_and_exits_2(target: str, tmp_pat
     path.write_text('@prefix s: <https://schema.org/> .\n<id/x> s:name "x" .\n<id/y> s:name .\n')
     assert run(str(path), "--store", target, "-q") == 2
     err = capsys.readouterr().err
-    assert "bad.ttl" in err and "line 3" in err
+    assert "bad.ttl:3:" in err  # file:line:column
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -153,7 +153,7 @@ def test_an_embedded_store_in_use_is_a_clear_error(tmp_path: Path):
     finally:
         holder.close()
     assert result.returncode == 2
-    assert "belongs to one process" in result.stderr
+    assert "is in use by a running filmld server" in result.stderr
     assert "Traceback" not in result.stderr
 
 
