@@ -110,6 +110,32 @@ def test_a_new_base_drops_the_graphs_of_the_old_one(tmp_path):
     assert "dropped 2 graph(s) of another base IRI" in second.stderr
 
 
+def test_contributions_of_another_base_are_kept_with_one_warning(tmp_path, caplog):
+    import pyoxigraph as ox
+
+    from filmld.config import Settings
+    from filmld.dataset import open_dataset
+
+    old = "http://127.0.0.1:8000/"
+    store = open_dataset(Settings(store=str(tmp_path / "store"), base_url=old))
+    triple = ox.Triple(ox.NamedNode(f"{old}id/person/cher"), ox.NamedNode(f"{old}p"),
+                       ox.Literal("x"))
+    store.add_graph(f"{old}contributions/c1", [triple])
+    store.close()
+    store = open_dataset(Settings(store=str(tmp_path / "store"),
+                                  base_url="https://films.example/"))
+    try:
+        assert f"{old}contributions/c1" in store.graph_names()
+        assert f"{old}graph/curated" not in store.graph_names()
+    finally:
+        store.close()
+    warnings = [r.getMessage() for r in caplog.records if "minted under another base" in
+                r.getMessage()]
+    assert warnings == [("1 contribution graph(s) in this store were minted under another "
+                         "base IRI and are kept as they are; a store is tied to its base IRI: "
+                         "set FILMLD_BASE_URL to keep it stable")]
+
+
 # -- filmld query: the endpoint's policy and dataset, the standard result formats ------------
 ONTOLOGY_COUNT = ("SELECT (COUNT(*) AS ?n) FROM <http://127.0.0.1:8000/graph/ontology> "
                   "WHERE { ?s ?p ?o }")
