@@ -978,3 +978,16 @@ def test_jsonld_errors_without_a_position_say_the_json_path(client, store, docum
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert error["path"] == where and where in error["message"]
+
+
+@pytest.mark.parametrize("body", [
+    "<id/person/cher> schema:knows _:a . <id/person/eric-stoltz> schema:knows _:a . "
+    '_:a schema:description "shared"@en .',
+    '<id/person/cher> schema:knows _:a . _:a schema:knows _:b . _:b schema:knows _:a .',
+])
+def test_shared_or_cyclic_blank_nodes_are_refused(client, store, body):
+    with Unchanged(store):
+        response = post(client, body)
+    assert response.status_code == 422
+    assert "ContributionPolicy:blank-node-tree" in {
+        r["constraint"] for r in policy_results(response.get_json())}
