@@ -52,6 +52,31 @@ def open_checked(settings: Settings, opener: Callable | None = None, *,
                          f"{holder}{'; ' + hint if hint else ''}") from None
 
 
+def _check_store_free(settings: Settings, *, holder: str) -> None:
+    """One clear line when another process holds the embedded store, without opening it:
+    RocksDB holds an fcntl write lock on DIR/LOCK while a process has the store open."""
+    import fcntl
+
+    lock = Path(settings.store or ".filmld-store") / "LOCK"
+    if not lock.exists():
+        return
+    with lock.open("a") as handle:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise StoreInUse(f"the store {settings.store or '.filmld-store'} is in use by "
+                             f"{holder}") from None
+        fcntl.lockf(handle, fcntl.LOCK_UN)
+
+
+def _check_files_parse(settings: Settings) -> None:
+    """A syntax error in ontology/ or data/ as file:line:column, before any worker starts."""
+    from filmld.loading import read_folder
+
+    read_folder(settings.ontology_dir, settings.base_url)
+    read_folder(settings.data_dir, settings.base_url)
+
+
 def _check_base_url(value: str) -> None:
     from urllib.parse import urlsplit
 
@@ -88,8 +113,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _check_port_free(args.host, args.port)
     if not is_remote(settings):
         # The ordinary start-up errors (store locked, a syntax error in data/) here, as one
-        # line, before granian starts; the parent then closes the store for the worker.
-        open_checked(settings, holder="another filmld process").close()
+        # line, before granian starts. The parent must NOT open the store: granian forks its
+        # worker, and a RocksDB opened before a fork leaves the child without its background
+        # threads, so the worker's first flush (a contribution's) would wait forever.
+        _check_store_free(settings, holder="another filmld process")
+        _check_files_parse(settings)
     _export(settings)
     return serve(settings, host=args.host, port=args.port, workers=args.workers)
 
