@@ -981,8 +981,8 @@ def test_jsonld_errors_without_a_position_say_the_json_path(client, store, docum
 
 
 @pytest.mark.parametrize("body", [
-    "<id/person/cher> schema:knows _:a . <id/person/eric-stoltz> schema:knows _:a . "
-    '_:a schema:description "shared"@en .',
+    ("<id/person/cher> schema:knows _:a . <id/person/eric-stoltz> schema:knows _:a . "
+     '_:a schema:description "shared"@en .'),
     '<id/person/cher> schema:knows _:a . _:a schema:knows _:b . _:b schema:knows _:a .',
 ])
 def test_shared_or_cyclic_blank_nodes_are_refused(client, store, body):

@@ -20,7 +20,7 @@ def test_every_setting_is_documented_with_help_and_in_the_readme():
 
 
 def test_ci_runs_the_readme_test_command():
-    commands = re.findall(r"^(bash \.ci/run)$", README, flags=re.M)
+    commands = re.findall(r"^(bash \.ci/run)$", README, flags=re.MULTILINE)
     assert commands, "README must give the test command"
     ci = (ROOT / ".ci" / "run").read_text()
     assert ".venv/bin/python -m pytest" in ci
@@ -32,4 +32,4 @@ def test_every_dependency_is_explained_in_the_readme():
     deps = re.findall(r'"([A-Za-z0-9_.-]+)>=', block)
     assert deps
     for dep in deps:
-        assert re.search(rf"\|\s*{re.escape(dep)}\b", README, flags=re.I), dep
+        assert re.search(rf"\|\s*{re.escape(dep)}\b", README, flags=re.IGNORECASE), dep

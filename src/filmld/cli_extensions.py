@@ -7,5 +7,7 @@ from collections.abc import Callable
 REGISTRY: list[Callable] = []
 
 # Each module below appends its register(command) function to REGISTRY when imported.
-from filmld import contribute_cli  # noqa: F401  (issue 6: filmld contribute)
-from filmld import load_cli  # noqa: E402,F401  (issue 7: filmld load)
+from filmld import (
+    contribute_cli,  # noqa: F401  (issue 6: filmld contribute)
+    load_cli,  # noqa: F401  (issue 7: filmld load)
+)

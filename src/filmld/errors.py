@@ -53,9 +53,6 @@ class NotFound(FilmldError):
     status, title = 404, "Not found"
 
 
-class MethodNotAllowed(FilmldError):
-    status, title = 405, "Method not allowed"
-
 
 class NotAcceptable(FilmldError):
     status, title = 406, "Not acceptable"

@@ -52,8 +52,7 @@ _ALIASES = {
 def rdf_format(name: str) -> RdfFormat | None:
     """The format for a short name, file suffix or media type (parameters ignored)."""
     key = name.split(";", 1)[0].strip().lower()
-    if key.endswith(".gz"):
-        key = key[:-3]
+    key = key.removesuffix(".gz")
     if "/" not in key and "." in key:
         key = key.rsplit(".", 1)[1]
     return _ALIASES.get(key)

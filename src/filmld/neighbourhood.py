@@ -164,14 +164,6 @@ def _incoming(nodes: list[ox.NamedNode], predicates: set[str] | None) -> str:
     return "SELECT ?s ?p ?o WHERE { " + " UNION ".join(blocks) + " }"
 
 
-@dataclass
-class Neighbourhood:
-    """The nodes to validate (`focus`) and the store's triples they need (`triples`)."""
-
-    focus: set[Node]
-    triples: list[ox.Triple]
-
-
 def touched(store: Store, triples: list[ox.Triple], shape_reach: Reach, *,
             removed: bool = False) -> set[Node]:
     """The nodes whose validity a contribution (or, `removed`, a withdrawal) can change.

@@ -44,8 +44,3 @@ class RateLimit:
         """Record one event for `key`."""
         with self._lock:
             self._events[key].append(self.clock())
-
-    def hit(self, key: str) -> None:
-        """check, then count."""
-        self.check(key)
-        self.count(key)

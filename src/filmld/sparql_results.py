@@ -20,7 +20,6 @@ from filmld.formats import JSONLD, NTRIPLES, RDFXML, TURTLE, RdfFormat
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 BATCH = 256
 """Rows serialised per emitted piece."""
 
