@@ -168,3 +168,13 @@ def machine() -> str:
 
 def self_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def clean_up(processes: list[subprocess.Popen], server, work: Path) -> None:
+    """Stop what a scale script started (its filmld processes, its Oxigraph server) and
+    remove its scratch folder: every script ends the same way, even on failure."""
+    for process in processes:
+        stop(process)
+    if server is not None:
+        server.stop()
+    shutil.rmtree(work, ignore_errors=True)

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import requests
-from common_scale import OxigraphServer, filmld_env, free_port, generate, machine, stop
+from common_scale import OxigraphServer, clean_up, filmld_env, free_port, generate, machine
 from entities import KINDS, ensure_tools, nginx_config, start, wait_for, wrk
 
 
@@ -148,11 +147,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{rates['remote']:10.0f}{'':>10}")
         return 0
     finally:
-        for process in reversed(processes):
-            stop(process)
-        if server is not None:
-            server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(list(reversed(processes)), server, tmp)
 
 
 if __name__ == "__main__":

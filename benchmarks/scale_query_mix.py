@@ -14,7 +14,6 @@ same run (issue 5/7 target: at most 1.3 times Oxigraph server on both backends).
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
@@ -25,11 +24,11 @@ import pyoxigraph as ox
 import requests
 from common_scale import (
     OxigraphServer,
+    clean_up,
     filmld_env,
     free_port,
     machine,
     oxigraph_cli,
-    stop,
     wait_until_up,
 )
 from query_mix import (
@@ -148,11 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                   "oxigraph)")
         return 1 if mismatches else 0
     finally:
-        for process in processes:
-            stop(process)
-        if server is not None:
-            server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        clean_up(processes, server, work)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import requests
 from common_scale import (
     OxigraphServer,
     children,
+    clean_up,
     filmld_env,
     free_port,
     generate,
@@ -31,7 +31,6 @@ from common_scale import (
     measure,
     peak_rss_mb,
     rss_mb,
-    stop,
 )
 
 
@@ -135,11 +134,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{peak_rss_mb(server.process.pid):.0f} MB")
         return 0
     finally:
-        for process in processes:
-            stop(process)
-        if server is not None:
-            server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        clean_up(processes, server, work)
 
 
 if __name__ == "__main__":
