@@ -40,6 +40,19 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory):
+    """One app per module for read-only tests (building one per case would dominate)."""
+    app = create_app(Settings(store=str(tmp_path_factory.mktemp("shared") / "store")))
+    yield app
+    app.extensions["filmld.store"].close()
+
+
+@pytest.fixture
+def reader(shared_app):
+    return shared_app.test_client()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -34,19 +34,6 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings):
-    app = create_app(settings)
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["filmld.store"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
 def store(app):
     return app.extensions["filmld.store"]
 

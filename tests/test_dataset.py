@@ -22,16 +22,6 @@ DCT = rdflib.Namespace("http://purl.org/dc/terms/")
 SCHEMA = rdflib.Namespace("https://schema.org/")
 
 
-@pytest.fixture(scope="module")
-def shared_app(tmp_path_factory):
-    app = create_app(Settings(store=str(tmp_path_factory.mktemp("dataset") / "store")))
-    yield app
-    app.extensions["filmld.store"].close()
-
-
-@pytest.fixture
-def reader(shared_app):
-    return shared_app.test_client()
 
 
 def _all_triples(app) -> rdflib.Graph:

@@ -35,17 +35,6 @@ def _entities() -> list[str]:
 ENTITIES = _entities()
 
 
-@pytest.fixture(scope="module")
-def shared_app(tmp_path_factory):
-    """One app for the read-only matrix (building one per case would dominate the run)."""
-    app = create_app(Settings(store=str(tmp_path_factory.mktemp("entities") / "store")))
-    yield app
-    app.extensions["filmld.store"].close()
-
-
-@pytest.fixture
-def reader(shared_app):
-    return shared_app.test_client()
 
 
 # -- negotiation as a pure function (Trifid's table of cases) -----------------------------
