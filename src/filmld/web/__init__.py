@@ -25,11 +25,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from filmld.web import cache, dataset  # issue 4: home, dumps, VoID, ontology; render cache
 
     app.register_blueprint(dataset.blueprint)
-    app.wsgi_app = cache.RenderCache(app.wsgi_app, app.extensions["filmld.store"])
     from filmld.web import contributions  # issue 6: POST /contributions, POST /validate
 
     app.register_blueprint(contributions.blueprint)
     from filmld.web import sparql  # issue 5: /sparql, the SPARQL 1.1 Protocol endpoint
 
     app.register_blueprint(sparql.blueprint)
+    from filmld.web.sparql_shortcut import SparqlShortcut  # issue 5: plain GETs, no Flask
+
+    app.wsgi_app = cache.RenderCache(SparqlShortcut(app.wsgi_app, app),
+                                     app.extensions["filmld.store"])
     return app

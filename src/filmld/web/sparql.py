@@ -24,6 +24,7 @@ import logging
 import multiprocessing.util
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
@@ -69,6 +70,8 @@ CORS = {
 FORM = "application/x-www-form-urlencoded"
 FORMAT_PARAMETERS = ("format", "output", "results")
 """Virtuoso reads format=, Joseki output=, others results=; SPARQLWrapper sends all three."""
+PENDING_ERROR = "filmld.sparql.error"
+"""WSGI environ key: an error the short way met, for this view to answer in the one shape."""
 log = logging.getLogger("filmld.sparql")
 _pools: weakref.WeakSet = weakref.WeakSet()
 _pool_lock = threading.Lock()
@@ -252,6 +255,9 @@ def _accepted_graphs(operation: Operation, shape) -> None:
 # -- the endpoint ------------------------------------------------------------------------------
 @blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
 def endpoint() -> Response:
+    pending = request.environ.pop(PENDING_ERROR, None)
+    if pending is not None:  # the short way (sparql_shortcut.py) met it evaluating this query
+        raise pending
     if request.method == "OPTIONS":
         return _preflight()
     operation = _operation()
@@ -274,27 +280,42 @@ def _dataset_options(operation: Operation, shape) -> dict:
 
 def _run(operation: Operation, shape, fmt) -> Response:
     config = settings()
-    the_store = store()
+    if not hasattr(store(), "checkpoint"):
+        headers = dict(CORS)
+        headers["X-Filmld-Result-Limit"] = str(config.result_limit)
+        return _run_remote(operation, shape, fmt, headers)
+    headers, body = embedded_answer(query_pool(), config, operation, shape, fmt,
+                                    keep=request.method == "GET")
+    content_type = headers.pop("Content-Type")
+    if isinstance(body, bytes):
+        return Response(body, headers=headers, content_type=content_type)
+    return Response(body, headers=headers, content_type=content_type,
+                    direct_passthrough=True)
+
+
+def embedded_answer(pool: QueryPool, config, operation: Operation, shape, fmt, *,
+                    keep: bool) -> tuple[dict, bytes | Iterator[bytes]]:
+    """Headers (Content-Type included) and body of a query on the embedded store: the whole
+    answer as bytes when the worker finished before its first byte, else a guarded stream.
+    `keep`: a deterministic answer may be kept by the render cache (a GET)."""
     headers = dict(CORS)
     headers["X-Filmld-Result-Limit"] = str(config.result_limit)
-    if not hasattr(the_store, "checkpoint"):
-        return _run_remote(operation, shape, fmt, headers)
     options = _dataset_options(operation, shape)
-    stream = query_pool().run(QueryRequest(
+    stream = pool.run(QueryRequest(
         operation.query, fmt.name, config.result_limit, options["default_graphs"],
         options["named_graphs"], options["union"], config.base_url,
         prefixes(config.base_url) if fmt.name == "ttl" else {}))
     _truncation_headers(headers, stream.truncated, config.result_limit)
+    headers["Content-Type"] = stream.media_type
     if stream.body is not None:  # complete before the first byte: one plain response
-        if shape.deterministic and request.method == "GET":
+        if shape.deterministic and keep:
             # the render cache (web/cache.py) may keep it until the data changes, and
             # answers If-None-Match with a 304 (revalidated every time: no-cache)
             headers[CACHE_MARK] = stream.version
             headers["ETag"] = _etag(operation, fmt, stream.version)
             headers["Cache-Control"] = "no-cache"
-        return Response(stream.body, headers=headers, content_type=stream.media_type)
-    return Response(_guarded(stream, stream.close), headers=headers,
-                    content_type=stream.media_type, direct_passthrough=True)
+        return headers, stream.body
+    return headers, _guarded(stream, stream.close)
 
 
 def _etag(operation: Operation, fmt, version: str) -> str:
