@@ -67,7 +67,10 @@ def test_native_answer_equals_the_python_serialiser(name, query, limit):
         assert name == "json" and cut and (b",{}" in whole or b"[{}" in whole)
         return
     body, native_rows, native_cut = native
-    assert (native_rows, native_cut) == (rows, cut)
+    if native_rows is None:  # not counted: the bytes are too few for more than the cap
+        assert not native_cut and not cut and rows <= limit
+    else:
+        assert (native_rows, native_cut) == (rows, cut)
     assert _rows(body, name) == _rows(expected, name)
     if name == "json" and cut:
         assert json.loads(body)["x-filmld-truncated"] == {"limit": limit}

@@ -126,7 +126,7 @@ class Output:
             if flush:
                 self.channel.flush()
 
-    def finish(self, rows: int, truncated: bool) -> None:
+    def finish(self, rows: int | None, truncated: bool) -> None:
         """A complete answer leaves in one write (head, body, end): one wake-up of the
         server instead of three."""
         if not self.started:
