@@ -45,8 +45,6 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
-    from filmld.log_format import granian_log_config
-
     if workers > 1 and not is_remote(settings):
         raise ValueError("--workers above 1 needs a remote --store URL: the embedded store "
                          "belongs to one process")
@@ -59,9 +57,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> int:
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=blocking_threads(settings),
-        log_access=settings.access_log,
-        # granian writes the percent-decoded path as it is: escape control characters.
-        log_dictconfig=granian_log_config(),
+        log_access=False,  # filmld writes its own, cheaper (web/access_log.py, in wsgi.py)
         backlog=2048,
         # A worker that failed to start (the store was down at that moment) is started again.
         respawn_failed_workers=is_remote(settings),

@@ -8,6 +8,7 @@ import signal
 import sys
 
 from filmld.web import create_app
+from filmld.web.access_log import AccessLog
 
 _PR_SET_PDEATHSIG = 1
 
@@ -27,3 +28,5 @@ def die_with_parent() -> None:
 
 die_with_parent()
 application = create_app()
+if application.extensions["filmld.settings"].access_log:
+    application.wsgi_app = AccessLog(application.wsgi_app)
