@@ -1,5 +1,5 @@
 """The ceiling for benchmarks/entities.py: a Flask view returning fixed bytes (the same bytes
-filmld serves), under the same granian settings as `filmld serve`."""
+filmld serves), under the same granian settings and access log as `filmld serve`."""
 
 from __future__ import annotations
 
@@ -27,18 +27,28 @@ def not_modified() -> Response:
     return Response(status=304, headers={"ETag": '"fixed"', "Cache-Control": "public, max-age=60"})
 
 
-def serve(target: str, port: int, log_access: bool) -> None:
+if os.environ.get("FILMLD_ACCESS_LOG", "true") != "false":
+    from filmld.web.access_log import AccessLog
+
+    app.wsgi_app = AccessLog(app.wsgi_app)
+
+
+def serve(target: str, port: int) -> None:
     """`target` is `fixed` (this app) or `filmld` (filmld's WSGI app, for the run without
-    granian's access log, which costs most of a cached request here)."""
+    an access log: FILMLD_ACCESS_LOG=false in the environment)."""
     from granian import Granian
     from granian.constants import Interfaces
 
+    from filmld.config import Settings
+    from filmld.server import blocking_threads
+
     app = "entities_fixed_app:app" if target == "fixed" else "filmld.web.wsgi:application"
     Granian(app, address="127.0.0.1", port=port, interface=Interfaces.WSGI, workers=1,
-            blocking_threads=8, log_access=log_access, backlog=2048).serve()
+            blocking_threads=blocking_threads(Settings()), log_access=False,
+            backlog=2048).serve()
 
 
 if __name__ == "__main__":
     import sys
 
-    serve(sys.argv[1], int(sys.argv[2]), sys.argv[3] == "log")
+    serve(sys.argv[1], int(sys.argv[2]))

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from filmld.log_format import has_control_characters, printable
+from filmld.log_format import printable
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 FLUSH_SECONDS = 0.1
@@ -59,7 +59,7 @@ class AccessLog:
             self._second = int(now)
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(now))
         path = environ.get("PATH_INFO", "")
-        if has_control_characters(path) or "\\" in path:
+        if not path.isprintable() or "\\" in path:  # isprintable: C speed, no regex
             path = printable(path)
         self.lines.append(
             f'[{self._stamp}] {environ.get("REMOTE_ADDR", "-")} - "{environ["REQUEST_METHOD"]} '

@@ -79,18 +79,21 @@ def precondition(environ: dict, etag: str | None, last_modified: str | None) -> 
     """412, 304 or None (answer normally) for a GET/HEAD whose 200 would carry these
     validators: RFC 9110 section 13.2.2, steps 1 to 4, in that order."""
     if_match = environ.get("HTTP_IF_MATCH")
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_match is None and if_none_match is None and "HTTP_IF_MODIFIED_SINCE" not in environ \
+            and "HTTP_IF_UNMODIFIED_SINCE" not in environ:
+        return None  # the usual request: no date is parsed (the hot path of issue 4)
     if if_match is not None:
         # Strong comparison (section 13.1.1): a weak tag never matches; "*" matches any
         # current representation, and a 200 is one.
         if if_match.strip() != "*" and (
                 etag is None or etag.startswith("W/") or etag not in _tags(if_match)):
             return 412
-    else:
-        since = _date(environ.get("HTTP_IF_UNMODIFIED_SINCE"))
+    elif "HTTP_IF_UNMODIFIED_SINCE" in environ:
+        since = _date(environ["HTTP_IF_UNMODIFIED_SINCE"])
         modified = _date(last_modified)
         if since is not None and modified is not None and modified > since:
             return 412  # section 13.1.4: changed after the date the client knows
-    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         if etag is None:
             return None
@@ -99,7 +102,9 @@ def precondition(environ: dict, etag: str | None, last_modified: str | None) -> 
         # Weak comparison for If-None-Match (section 13.1.2): W/ prefixes are ignored.
         tags = {t.removeprefix("W/") for t in _tags(if_none_match)}
         return 304 if etag.removeprefix("W/") in tags else None
-    since = _date(environ.get("HTTP_IF_MODIFIED_SINCE"))
+    if "HTTP_IF_MODIFIED_SINCE" not in environ:
+        return None
+    since = _date(environ["HTTP_IF_MODIFIED_SINCE"])
     modified = _date(last_modified)
     if since is not None and modified is not None and modified <= since:
         return 304
