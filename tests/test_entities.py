@@ -630,6 +630,35 @@ def test_paged_html_keeps_the_title_labels_and_cast_on_every_page(tmp_path):
         app.extensions["filmld.store"].close()
 
 
+def test_the_overview_of_a_huge_entity_is_drawn_from_its_first_triples_and_says_so(
+        tmp_path, monkeypatch):
+    """An actor in thousands of films would render every role on page 1 (13 s at 100k
+    films): the overview is drawn from the first OVERVIEW_TRIPLES, with a notice."""
+    import re
+
+    import filmld.view_model
+
+    app = create_app(Settings(store=str(tmp_path / "store"), page_size=5))
+    client = app.test_client()
+    try:
+        def cast_rows() -> tuple[int, str]:
+            html = client.get(f"/id/film/mask-1985.html?n={len(seen)}").get_data(as_text=True)
+            seen.append(html)
+            table = re.search(r'<table class="cast">.*?</table>', html, re.DOTALL)
+            return (table.group().count("<tr>") - 1 if table else 0), html
+
+        seen: list[str] = []
+        whole, html = cast_rows()
+        assert whole >= 4 and "is drawn from the first" not in html
+        monkeypatch.setattr(filmld.view_model, "OVERVIEW_TRIPLES", 8)
+        part, html = cast_rows()
+        assert part < whole
+        notice = re.search(r"drawn from the first (\d+) of the (\d+) statements", html)
+        assert notice and int(notice.group(1)) <= 8 < int(notice.group(2))
+    finally:
+        app.extensions["filmld.store"].close()
+
+
 @pytest.mark.parametrize("path", ENTITIES)
 def test_classes_of_linked_resources_come_with_their_labels(shared_app, reader, path):
     store = shared_app.extensions["filmld.store"]

@@ -84,6 +84,14 @@ class PageModel:
     sections: list[OrderedSection] = field(default_factory=list)
     texts: list[OrderedSection] = field(default_factory=list)
     neighbours: list[Neighbour] = field(default_factory=list)
+    overview_of: tuple[int, int] | None = None
+    """(triples the overview was drawn from, all triples) when it shows only the first."""
+
+
+OVERVIEW_TRIPLES = 1000
+"""The overview (cast, roles, plot, picture) of a paged entity is drawn from its first this
+many triples: an actor in 5,000 films would otherwise render every role on page 1 (13 s at
+100k films); the notice on the page says so, and the pages hold every triple."""
 
 
 def labels(triples: list[ox.Triple], *, short: bool = False) -> dict[str, str]:
@@ -250,7 +258,8 @@ def page_model(description: Description, store: Store, base: str = "") -> PageMo
     subject = description.subject
     whole: Description | None = description
     if description.pages > 1:
-        whole = describe(store, subject) if description.page == 1 else None
+        whole = describe(store, subject, page_size=OVERVIEW_TRIPLES) \
+            if description.page == 1 else None
     triples = description.triples
     names = labels(triples)
     types = [link(t.object, names, base) for t in triples
@@ -267,6 +276,9 @@ def page_model(description: Description, store: Store, base: str = "") -> PageMo
     )
     if whole is not None:
         _overview(model, whole, store, base)
+        if whole.pages > 1:
+            model.overview_of = (sum(len(t) for t in (whole.outgoing, whole.incoming)),
+                                 whole.total)
     return model
 
 
