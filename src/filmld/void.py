@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import threading
+import time
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import pyoxigraph as ox
 from filmld.describe import RDF_TYPE
 from filmld.store import Store
 
+log = logging.getLogger("filmld.void")
 VOID = "http://rdfs.org/ns/void#"
 DCT = "http://purl.org/dc/terms/"
 FOAF = "http://xmlns.com/foaf/0.1/"
@@ -64,8 +68,25 @@ def compute_statistics(store: Store, base: str) -> Statistics:
                       classes, properties)
 
 
+STALE_AFTER_SECONDS = 1.0
+"""A store whose last scan took longer than this is answered with its previous counts while
+the new ones are computed in the background (issue 4: every request has bounded time; a
+scan takes 32 s at 100k films). Faster scans are waited for, so small stores are exact."""
+
+
+@dataclass
+class _Counted:
+    version: str
+    base: str
+    stats: Statistics
+    seconds: float
+
+
 _memory: dict[tuple[str, str], Statistics] = {}
-_lock = threading.Lock()
+_last: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Store -> _Counted
+_scanning: set[tuple[int, str, str]] = set()
+_lock = threading.Lock()  # the three above
+_scan = threading.Lock()  # one scan at a time: concurrent first requests wait for the first
 
 
 def _cache_file(version: str, base: str) -> Path:
@@ -73,39 +94,92 @@ def _cache_file(version: str, base: str) -> Path:
     return Path(tempfile.gettempdir()) / "filmld-void" / f"{key}.json"
 
 
-def statistics(store: Store, base: str) -> Statistics:
-    """`compute_statistics` once per data version: kept in memory and in a file named by the
-    version (so other workers and a restarted server do not scan again). Versions are
-    random or hashed tokens (filmld.store), so a file never answers for another store."""
-    version = store.version()
-    key = (version, base)
-    with _lock:  # one scan at a time: concurrent first requests wait for the first one
-        if key in _memory:
-            return _memory[key]
-        path = _cache_file(version, base)
+def _known(store: Store, version: str, base: str) -> Statistics | None:
+    """The counts of this version, from memory or from the file another worker or an
+    earlier run wrote. Versions are random or hashed tokens (filmld.store), so a file never
+    answers for another store."""
+    with _lock:
+        found = _memory.get((version, base))
+    if found is not None:
+        return found
+    try:
+        data = json.loads(_cache_file(version, base).read_text())
+        stats = Statistics(data["triples"], data["entities"], data["subjects"],
+                           [tuple(c) for c in data["classes"]],
+                           [tuple(p) for p in data["properties"]])
+        seconds = float(data.get("seconds", 0.0))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    _remember(store, _Counted(version, base, stats, seconds))
+    return stats
+
+
+def _remember(store: Store, counted: _Counted) -> None:
+    with _lock:
+        if counted.version == store.version():
+            _memory.clear()
+            _memory[(counted.version, counted.base)] = counted.stats
+        _last[store] = counted
+
+
+def _count(store: Store, version: str, base: str) -> Statistics:
+    with _scan:
+        found = _known(store, version, base)  # counted meanwhile by another request
+        if found is not None:
+            return found
+        started = time.monotonic()
+        stats = compute_statistics(store, base)
+        counted = _Counted(version, base, stats, time.monotonic() - started)
         try:
-            data = json.loads(path.read_text())
-            stats = Statistics(data["triples"], data["entities"], data["subjects"],
-                               [tuple(c) for c in data["classes"]],
-                               [tuple(p) for p in data["properties"]])
-        except (OSError, ValueError, KeyError, TypeError):
-            stats = compute_statistics(store, base)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                temporary = path.with_suffix(f".{os.getpid()}.tmp")
-                temporary.write_text(json.dumps(asdict(stats)))
-                temporary.replace(path)
-            except OSError:
-                pass  # a read-only temp dir costs a scan per process, nothing else
-        if version != store.version():
-            return stats  # changed while counting: do not keep it under the new version
-        _memory.clear()
-        _memory[key] = stats
+            path = _cache_file(version, base)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps({**asdict(stats), "seconds": counted.seconds}))
+            temporary.replace(path)
+        except OSError:
+            pass  # a read-only temp dir costs a scan per process, nothing else
+        if version == store.version():  # not changed while counting
+            _remember(store, counted)
         return stats
 
 
-def void_triples(store: Store, base: str) -> list[ox.Triple]:
-    """Every triple of the VoID document; partitions get hash IRIs so output is stable."""
+def _count_in_background(store: Store, version: str, base: str) -> None:
+    key = (id(store), version, base)
+    with _lock:
+        if key in _scanning:
+            return
+        _scanning.add(key)
+
+    def run() -> None:
+        try:
+            _count(store, version, base)
+        except Exception:  # the next request tries again, in the open
+            log.exception("VoID statistics could not be computed in the background")
+        finally:
+            with _lock:
+                _scanning.discard(key)
+
+    threading.Thread(target=run, daemon=True, name="filmld-void-statistics").start()
+
+
+def statistics(store: Store, base: str) -> tuple[Statistics, str]:
+    """The counts and the data version they count: `compute_statistics` once per version,
+    or, while a slow store's new counts are computed, its previous ones (STALE_AFTER_SECONDS)."""
+    version = store.version()
+    found = _known(store, version, base)
+    if found is not None:
+        return found, version
+    with _lock:
+        last = _last.get(store)
+    if last is not None and last.base == base and last.seconds >= STALE_AFTER_SECONDS:
+        _count_in_background(store, version, base)
+        return last.stats, last.version
+    return _count(store, version, base), version
+
+
+def void_triples(store: Store, base: str) -> tuple[list[ox.Triple], str]:
+    """Every triple of the VoID document, and the data version its counts are of (the
+    validators of the response); partitions get hash IRIs so output is stable."""
     doc = ox.NamedNode(void_iri(base))
     dataset = ox.NamedNode(dataset_iri(base))
     triples: list[ox.Triple] = []
@@ -129,7 +203,7 @@ def void_triples(store: Store, base: str) -> list[ox.Triple]:
         f"<{DCT}license> ?l }} ORDER BY ?l")
     for row in licences or [{"l": ox.NamedNode(DEFAULT_LICENSE)}]:
         add(dataset, DCT + "license", row["l"])
-    stats = statistics(store, base)
+    stats, counted = statistics(store, base)
     add(dataset, VOID + "triples", number(stats.triples))
     add(dataset, VOID + "entities", number(stats.entities))
     add(dataset, VOID + "distinctSubjects", number(stats.subjects))
@@ -154,4 +228,4 @@ def void_triples(store: Store, base: str) -> list[ox.Triple]:
         add(dataset, VOID + "propertyPartition", part)
         add(part, VOID + "property", ox.NamedNode(prop))
         add(part, VOID + "triples", number(n))
-    return triples
+    return triples, counted

@@ -97,13 +97,16 @@ def dataset_dump(suffix: str) -> Response:
 
 def _void(fmt: str) -> Response:
     base = settings().base_url
-    version = store().version()
-    doc = Document(void_iri(base), void_triples(store(), base), base)
+    triples, version = void_triples(store(), base)  # version: of the counts it holds
+    doc = Document(void_iri(base), triples, base)
     renderer = RENDERERS[fmt]
     response = Response(renderer.render(doc), content_type=renderer.content_type)
     response.headers["Link"] = link_header(alternate_links(void_iri(base), fmt,
                                                            offered=RDF_ONLY))
-    return cacheable(response, f"void-{fmt}", version=version)
+    response = cacheable(response, f"void-{fmt}", version=version)
+    if version != store().version():  # older counts while the new ones are computed: the
+        del response.headers["Last-Modified"]  # store's date would revalidate them later
+    return response
 
 
 @blueprint.get("/.well-known/void")
