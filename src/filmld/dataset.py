@@ -15,11 +15,15 @@ OWNED_GRAPHS = ("graph/curated", "graph/ontology", "graph/meta", "graph/shapes")
 
 
 def open_dataset(settings: Settings) -> Store:
-    """The store, holding ontology/ and data/ exactly as the files say (they are the truth)."""
+    """The store, holding ontology/, shapes/ and data/ exactly as the files say (they are
+    the truth). The shapes are a graph of their own, like the ontology, so that the shape
+    IRIs a refusal names (`sh:sourceShape`) dereference (issue 4)."""
     store = open_store(settings)
     drop_other_bases(store)
     store.replace_graph(store.graph_iri("ontology"),
                         read_folder(settings.ontology_dir, settings.base_url))
+    store.replace_graph(store.graph_iri("shapes"),
+                        read_folder(settings.shapes_dir, settings.base_url))
     store.replace_graph(store.graph_iri("curated"),
                         read_folder(settings.data_dir, settings.base_url))
     return store
