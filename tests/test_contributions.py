@@ -190,6 +190,39 @@ def test_refusal_report_is_negotiated(client, accept, media, check):
         assert len(list(graph.subjects(rdflib.RDF.type, rdflib.SH.ValidationResult))) == 1
 
 
+REFUSALS = [
+    SECOND_RELEASE,
+    '<id/person/cher> schema:birthDate "20 May 1946"^^xsd:date .',
+    """<id/role/mask-1985-extra> a schema:PerformanceRole ;
+        rdfs:label "Nobody as Extra"@en ; schema:name "Nobody as Extra"@en ;
+        schema:actor <id/person/nobody> ; schema:characterName "Extra"@en ;
+        filmld:character <id/character/gar> .""",
+    """<id/person/unnamed> a schema:Person ; rdfs:label "Unnamed"@fr ;
+        schema:sameAs <http://dbpedia.org/resource/Nobody> .""",
+]
+
+
+def test_every_source_shape_of_a_refusal_dereferences(client):
+    """Issue 4: a refusal names the shapes it broke (sh:sourceShape); each of those IRIs
+    answers like an entity: 303 to a document that describes the shape."""
+    shapes = set()
+    for body in REFUSALS:
+        response = post(client, body, path="/validate", headers={"Accept": "text/turtle"})
+        assert response.status_code == 422, body
+        report = rdflib.Graph().parse(data=response.data, format="turtle")
+        shapes |= set(report.objects(None, rdflib.SH.sourceShape))
+    assert len(shapes) >= 5, shapes
+    for shape in shapes:
+        assert isinstance(shape, rdflib.URIRef) and str(shape).startswith(f"{BASE}shapes/")
+        thing = client.get(str(shape)[len(BASE) - 1:])
+        assert thing.status_code == 303, shape
+        document = client.get(thing.headers["Location"][len(BASE) - 1:])
+        assert document.status_code == 200, shape
+        graph = rdflib.Graph().parse(data=document.data, format="turtle")
+        assert (shape, rdflib.SH.message, None) in graph, shape
+        assert (shape, rdflib.RDF.type, None) in graph, shape
+
+
 def test_validate_is_a_dry_run_with_the_same_answers(client, store):
     with Unchanged(store):
         refused = post(client, SECOND_RELEASE, path="/validate")

@@ -703,7 +703,8 @@ def test_html_pages_pass_the_nu_validator(reader, tmp_path):
     files = []
     for i, path in enumerate(("/id/film/mask-1985.html", "/id/person/cher.html", "/",
                               "/ontology.html", "/ontology/Character.html",
-                              "/graph/curated.html")):
+                              "/graph/curated.html", "/shapes.html", "/shapes/Movie.html",
+                              "/shapes/Movie-datePublished.html")):
         files.append(tmp_path / f"page{i}.html")
         files[-1].write_bytes(reader.get(path).data)
     result = subprocess.run([*command, "--errors-only", *map(str, files)],

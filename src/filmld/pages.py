@@ -42,6 +42,10 @@ def render_page(doc: Document) -> bytes:
     from filmld.svg import choose, neighbourhood
     from filmld.view_model import page_model
 
+    if doc.iri.startswith(f"{doc.base}shapes/"):
+        page = _shape_page(doc)
+        if page is not None:
+            return page
     description = doc.description
     model = page_model(description, doc.store, doc.base)
     query = f"?page={description.page}" if description.page > 1 else ""
@@ -51,3 +55,18 @@ def render_page(doc: Document) -> bytes:
         formats=alternates(doc.iri, "html", query),
         jsonld=script_json(render_jsonld(doc)), hood=hood,
         picture=Markup(neighbourhood(model.title, hood)) if hood else None)
+
+
+def _shape_page(doc: Document) -> bytes | None:
+    """A SHACL shape's page (its targets, property shapes and constraints), or None when
+    the IRI is no shape of the shapes graph (then it is an entity page like any other)."""
+    from filmld.renderers import render_jsonld
+    from filmld.shapes_model import shape
+
+    store = doc.store
+    model = shape(store.graph_triples(store.graph_iri("shapes")),
+                  store.graph_triples(store.graph_iri("ontology")), doc.base, doc.iri)
+    if model is None:
+        return None
+    return render("shape.html", model=model, base=doc.base,
+                  formats=alternates(doc.iri, "html"), jsonld=script_json(render_jsonld(doc)))
