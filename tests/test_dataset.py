@@ -269,6 +269,7 @@ def test_every_shape_iri_dereferences_like_an_entity(reader):
     """303 to a document per format, like entities and ontology terms (Cool URIs, 303 style):
     Turtle holds every triple the shapes file states of the shape, HTML is a shape page."""
     import html
+
     from filmld.loading import read_shapes
 
     shapes = read_shapes(BASE)

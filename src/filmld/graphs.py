@@ -1,7 +1,7 @@
-"""The named graphs filmld mints (`{base}graph/curated`, `ontology`, `provenance`): what their
-IRIs answer. A graph IRI names a graph, so it is served like an entity (303 to a document):
-the RDF documents hold exactly the graph's triples, written piece by piece (a graph can be
-large), and the HTML page a summary: counts, classes, a sample of what it describes, links.
+"""The named graphs filmld mints (`{base}graph/curated`, `ontology`, `shapes`, `provenance`):
+what their IRIs answer. A graph IRI names a graph, so it is served like an entity (303 to a
+document): the RDF documents hold exactly the graph's triples, written piece by piece (a
+graph can be large), and the HTML page a summary: counts, classes, a sample of what it describes, links.
 
 Contribution graphs live at /contributions/<id> and are served there (issue 6), not here.
 """

@@ -1,6 +1,7 @@
 """Dataset-level documents: the home page, streamed dumps, VoID, the JSON-LD context, the
 ontology and the SHACL shapes (their namespace IRIs and each term or shape, negotiated 303
-style like entities), and the named graphs filmld mints (`/graph/curated` ..., 303 style too: see `filmld.graphs`)."""
+style like entities), and the named graphs filmld mints (`/graph/curated` ..., 303 style
+too: see `filmld.graphs`)."""
 
 from __future__ import annotations
 
