@@ -260,6 +260,24 @@ SHAPE_IRIS = _shape_iris()
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
 
+def test_reopening_unchanged_files_keeps_the_version(tmp_path):
+    """The shapes graph holds blank nodes (its RDF lists), named afresh at every parse: it
+    is rebuilt only when it changed, so ETags survive a restart on either backend."""
+    from filmld.dataset import open_dataset
+
+    settings = Settings(store=str(tmp_path / "store"))
+    store = open_dataset(settings)
+    version = store.version()
+    shapes = len(store.graph_triples(store.graph_iri("shapes")))
+    store.close()
+    store = open_dataset(settings)
+    try:
+        assert store.version() == version
+        assert len(store.graph_triples(store.graph_iri("shapes"))) == shapes
+    finally:
+        store.close()
+
+
 def test_the_shape_list_is_not_empty():
     assert len(SHAPE_IRIS) > 75
     assert f"{BASE}shapes/Movie" in SHAPE_IRIS and f"{BASE}shapes/Movie-actor" in SHAPE_IRIS
