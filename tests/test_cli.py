@@ -107,7 +107,7 @@ def test_a_new_base_drops_the_graphs_of_the_old_one(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "<https://films.example/graph/curated>" in second.stdout
     assert "127.0.0.1:8000" not in second.stdout  # no doubled data under the old IRIs
-    assert "dropped 2 graph(s) of another base IRI" in second.stderr
+    assert "dropped 3 graph(s) of another base IRI" in second.stderr  # curated, ontology, shapes
 
 
 def test_contributions_of_another_base_are_kept_with_one_warning(tmp_path, caplog):

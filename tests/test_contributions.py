@@ -190,6 +190,39 @@ def test_refusal_report_is_negotiated(client, accept, media, check):
         assert len(list(graph.subjects(rdflib.RDF.type, rdflib.SH.ValidationResult))) == 1
 
 
+REFUSALS = [
+    SECOND_RELEASE,
+    '<id/person/cher> schema:birthDate "20 May 1946"^^xsd:date .',
+    """<id/role/mask-1985-extra> a schema:PerformanceRole ;
+        rdfs:label "Nobody as Extra"@en ; schema:name "Nobody as Extra"@en ;
+        schema:actor <id/person/nobody> ; schema:characterName "Extra"@en ;
+        filmld:character <id/character/gar> .""",
+    """<id/person/unnamed> a schema:Person ; rdfs:label "Unnamed"@fr ;
+        schema:sameAs <http://dbpedia.org/resource/Nobody> .""",
+]
+
+
+def test_every_source_shape_of_a_refusal_dereferences(client):
+    """Issue 4: a refusal names the shapes it broke (sh:sourceShape); each of those IRIs
+    answers like an entity: 303 to a document that describes the shape."""
+    shapes = set()
+    for body in REFUSALS:
+        response = post(client, body, path="/validate", headers={"Accept": "text/turtle"})
+        assert response.status_code == 422, body
+        report = rdflib.Graph().parse(data=response.data, format="turtle")
+        shapes |= set(report.objects(None, rdflib.SH.sourceShape))
+    assert len(shapes) >= 5, shapes
+    for shape in shapes:
+        assert isinstance(shape, rdflib.URIRef) and str(shape).startswith(f"{BASE}shapes/")
+        thing = client.get(str(shape)[len(BASE) - 1:])
+        assert thing.status_code == 303, shape
+        document = client.get(thing.headers["Location"][len(BASE) - 1:])
+        assert document.status_code == 200, shape
+        graph = rdflib.Graph().parse(data=document.data, format="turtle")
+        assert (shape, rdflib.SH.message, None) in graph, shape
+        assert (shape, rdflib.RDF.type, None) in graph, shape
+
+
 def test_validate_is_a_dry_run_with_the_same_answers(client, store):
     with Unchanged(store):
         refused = post(client, SECOND_RELEASE, path="/validate")
@@ -978,3 +1011,39 @@ def test_shared_or_cyclic_blank_nodes_are_refused(client, store, body):
     assert response.status_code == 422
     assert "ContributionPolicy:blank-node-tree" in {
         r["constraint"] for r in policy_results(response.get_json())}
+
+
+# -- control characters (issue 4) ----------------------------------------------------------------
+# A contribution may hold DEL and the C1 controls (XML 1.0 allows them) and CR: every page
+# that shows them stays well-formed HTML, and RDF/XML carries them exactly.
+RAW_CONTROLS = "[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]"
+ODD = "del\x7f nel\x85 cr\r end"
+
+
+def test_contributed_control_characters_keep_every_format_well_formed(client):
+    import re
+
+    import html5rdf
+
+    response = post(client, '<id/person/cher> schema:description '
+                            '"del\\u007F nel\\u0085 cr\\r end"@en .')
+    assert response.status_code == 201, response.get_json()
+    location = response.headers["Location"]
+    for path in (f"{location}.html", "/id/person/cher.html"):
+        page = client.get(path).get_data(as_text=True)
+        assert not re.search(RAW_CONTROLS, page), path
+        html5rdf.HTMLParser(strict=True).parse(page)
+        assert "nel\ufffd cr" in page, path  # the contribution page shows N-Triples terms
+    for path in (f"{location}.rdf", "/id/person/cher.rdf"):
+        document = client.get(path)
+        assert document.status_code == 200, path
+        graph = rdflib.Graph().parse(data=document.data, format="xml")  # expat
+        values = {str(o) for o in graph.objects(rdflib.URIRef(f"{BASE}id/person/cher"),
+                                                rdflib.URIRef("https://schema.org/description"))}
+        assert ODD in values, path
+    refused = post(client, '<id/film/mask-1985> schema:genre "odd\\u007F"^^xsd:string .',
+                   headers={"Accept": "text/html"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert not re.search(RAW_CONTROLS, page)
+    html5rdf.HTMLParser(strict=True).parse(page)

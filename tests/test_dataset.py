@@ -69,7 +69,8 @@ def test_n_quads_dump_keeps_named_graphs(app):
     assert response.headers["Content-Type"] == "application/n-quads; charset=utf-8"
     quads = list(ox.parse(response.data, format=ox.RdfFormat.N_QUADS))
     names = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
-    assert {graph, f"{BASE}graph/curated", f"{BASE}graph/ontology"} <= names
+    assert {graph, f"{BASE}graph/curated", f"{BASE}graph/ontology", f"{BASE}graph/shapes"} \
+        <= names
 
 
 def test_dumps_are_generators(shared_app):
@@ -219,7 +220,7 @@ def _store_graph(app, name: str) -> rdflib.Graph:
     return to_rdflib_graph(store.graph_triples(store.graph_iri(name)))
 
 
-@pytest.mark.parametrize("name", ["curated", "ontology"])
+@pytest.mark.parametrize("name", ["curated", "ontology", "shapes"])
 def test_graph_iris_dereference_like_entities(shared_app, reader, name):
     iri = f"{BASE}graph/{name}"
     for accept, fmt in ((None, "ttl"), (BROWSER, "html"), ("application/ld+json", "jsonld"),
@@ -292,6 +293,161 @@ def test_ontology_page_embeds_its_json_ld(reader):
     script = page.split('<script type="application/ld+json">')[1].split("</script>")[0]
     ontology = rdflib.Graph().parse(data=reader.get("/ontology.ttl").data, format="turtle")
     assert isomorphic(jsonld_graph(script), ontology)
+
+
+# -- the SHACL shapes (issue 4: the shape IRIs a refusal names must dereference) -----------
+def _shape_iris() -> list[str]:
+    from filmld.loading import read_shapes
+
+    namespace = f"{BASE}shapes/"
+    return sorted({str(s) for s in read_shapes(BASE).subjects()
+                   if isinstance(s, rdflib.URIRef) and str(s).startswith(namespace)
+                   and str(s) != namespace})
+
+
+SHAPE_IRIS = _shape_iris()
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+
+def test_reopening_unchanged_files_keeps_the_version(tmp_path):
+    """The shapes graph holds blank nodes (its RDF lists), named afresh at every parse: it
+    is rebuilt only when it changed, so ETags survive a restart on either backend."""
+    from filmld.dataset import open_dataset
+
+    settings = Settings(store=str(tmp_path / "store"))
+    store = open_dataset(settings)
+    version = store.version()
+    shapes = len(store.graph_triples(store.graph_iri("shapes")))
+    store.close()
+    store = open_dataset(settings)
+    try:
+        assert store.version() == version
+        assert len(store.graph_triples(store.graph_iri("shapes"))) == shapes
+    finally:
+        store.close()
+
+
+def test_the_shape_list_is_not_empty():
+    assert len(SHAPE_IRIS) > 75
+    assert f"{BASE}shapes/Movie" in SHAPE_IRIS and f"{BASE}shapes/Movie-actor" in SHAPE_IRIS
+
+
+def test_every_shape_iri_dereferences_like_an_entity(reader):
+    """303 to a document per format, like entities and ontology terms (Cool URIs, 303 style):
+    Turtle holds every triple the shapes file states of the shape, HTML is a shape page."""
+    import html
+
+    from filmld.loading import read_shapes
+
+    shapes = read_shapes(BASE)
+    for iri in SHAPE_IRIS:
+        path = iri[len(BASE) - 1:]
+        thing = reader.get(path)
+        assert thing.status_code == 303, iri
+        assert thing.headers["Location"] == f"{iri}.ttl" and thing.headers["Vary"] == "Accept"
+        document = reader.get(f"{path}.ttl")
+        assert document.status_code == 200, iri
+        graph = rdflib.Graph().parse(data=document.data, format="turtle")
+        shape = rdflib.URIRef(iri)
+        stated = [(p, o) for p, o in shapes.predicate_objects(shape)
+                  if not isinstance(o, rdflib.BNode)]
+        assert stated and all((shape, p, o) in graph for p, o in stated), iri
+        page = reader.get(path, headers={"Accept": BROWSER})
+        assert page.headers["Location"] == f"{iri}.html"
+        body = reader.get(f"{path}.html").get_data(as_text=True)
+        name = shapes.value(shape, SH.name)
+        assert f"<h1>{html.escape(str(name), quote=True)}</h1>" in body, iri
+
+
+def test_a_shape_page_shows_targets_paths_and_constraints(reader):
+    import html5rdf
+
+    response = reader.get("/shapes/Movie.html")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    html5rdf.HTMLParser(strict=True).parse(page)
+    assert "<title>Film · filmld</title>" in page
+    assert 'href="https://schema.org/Movie"' in page  # its target class
+    for property_shape, path_label in (("Movie-datePublished", "release date"),
+                                       ("Movie-actor", "actor"), ("Movie-genre", "genre")):
+        assert f'href="{BASE}shapes/{property_shape}"' in page
+        assert f">{path_label}</a>" in page, path_label  # the path, named by its label
+    for constraint in ("sh:minCount", "sh:maxCount", "sh:datatype", "sh:class", "sh:or"):
+        assert f"<code>{constraint}</code>" in page, constraint
+    assert "A film needs exactly one release date" in page  # the message
+    assert f'href="{BASE}shapes/DateValue"' in page  # sh:or ( fsh:DateValue fsh:YearValue )
+    part = reader.get("/shapes/Movie-datePublished.html").get_data(as_text=True)
+    html5rdf.HTMLParser(strict=True).parse(part)
+    assert "Used by" in part and f'href="{BASE}shapes/Movie"' in part
+    script = page.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    assert isomorphic(jsonld_graph(script),
+                      rdflib.Graph().parse(data=reader.get("/shapes/Movie.ttl").data,
+                                           format="turtle"))
+
+
+@pytest.mark.parametrize("accept, fmt", [(None, "ttl"), (BROWSER, "html"),
+                                         ("application/ld+json", "jsonld"),
+                                         ("application/n-triples", "nt"),
+                                         ("application/rdf+xml", "rdf")])
+def test_shapes_namespace_negotiates(shared_app, reader, accept, fmt):
+    response = reader.get("/shapes/", headers={"Accept": accept} if accept else {})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{BASE}shapes.{fmt}"
+    assert response.headers["Vary"] == "Accept"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    document = reader.get(f"/shapes.{fmt}")
+    assert document.status_code == 200
+    assert document.headers["Content-Type"].split(";")[0] == \
+        {"ttl": "text/turtle", "html": "text/html", "jsonld": "application/ld+json",
+         "nt": "application/n-triples", "rdf": "application/rdf+xml"}[fmt]
+    others = {"ttl", "html", "jsonld", "nt", "rdf"} - {fmt}
+    assert all(f'<{BASE}shapes.{o}>; rel="alternate"' in document.headers["Link"]
+               for o in others)
+    etag = document.headers["ETag"]
+    assert reader.get(f"/shapes.{fmt}", headers={"If-None-Match": etag}).status_code == 304
+    assert reader.get(f"/shapes.{fmt}", headers={
+        "If-Modified-Since": document.headers["Last-Modified"]}).status_code == 304
+    from filmld.loading import read_shapes
+
+    if fmt == "html":
+        import html5rdf
+
+        page = document.get_data(as_text=True)
+        html5rdf.HTMLParser(strict=True).parse(page)
+        assert "<h1>filmld SHACL shapes</h1>" in page
+        assert all(f'href="{iri}"' in page for iri in SHAPE_IRIS)
+        return
+    if fmt == "jsonld":
+        graph = jsonld_graph(document.data)
+    else:
+        graph = rdflib.Graph().parse(data=document.data, format={
+            "ttl": "turtle", "nt": "nt", "rdf": "xml"}[fmt])
+    assert isomorphic(graph, read_shapes(BASE))
+    assert isomorphic(graph, _store_graph(shared_app, "shapes"))
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/shapes/Nope", 404), ("/shapes/Nope.ttl", 404), ("/shapes/Nope.html", 404),
+    ("/shapes.docx", 404), ("/shapes/Movie.htm", 200), ("/shapes/Movie?format=nt", 303),
+])
+def test_unknown_shapes_are_404(reader, path, status):
+    response = reader.get(path)
+    assert response.status_code == status, path
+    if status == 404:
+        assert response.get_json()["error"]["status"] == 404
+
+
+@pytest.mark.parametrize("path", ["/shapes/", "/shapes.ttl", "/shapes/Movie",
+                                  "/shapes/Movie.html"])
+def test_shapes_answer_406_405_and_preflight_like_entities(reader, path):
+    assert reader.get(path, headers={"Accept": "image/png"}).status_code == \
+        (406 if "." not in path.rsplit("/", 1)[-1] else 200)
+    refused = reader.post(path)
+    assert refused.status_code == 405 and "GET" in refused.headers["Allow"]
+    preflight = reader.options(path, headers={"Origin": "https://example.org",
+                                              "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
 
 
 class _QueryLog:

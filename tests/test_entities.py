@@ -4,6 +4,7 @@ paging, validators and 304s, CORS, HEAD/OPTIONS/405, and the render cache's fait
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -732,7 +733,8 @@ def test_html_pages_pass_the_nu_validator(reader, tmp_path):
     files = []
     for i, path in enumerate(("/id/film/mask-1985.html", "/id/person/cher.html", "/",
                               "/ontology.html", "/ontology/Character.html",
-                              "/graph/curated.html")):
+                              "/graph/curated.html", "/shapes.html", "/shapes/Movie.html",
+                              "/shapes/Movie-datePublished.html")):
         files.append(tmp_path / f"page{i}.html")
         files[-1].write_bytes(reader.get(path).data)
     result = subprocess.run([*command, "--errors-only", *map(str, files)],
@@ -762,3 +764,111 @@ def test_page_iris_are_written_as_full_iris_in_turtle(tmp_path):
             rdflib.URIRef(f"{FILM}?page=3")
     finally:
         app.extensions["filmld.store"].close()
+
+
+# -- control characters in the data (issue 4) -------------------------------------------------
+# Curated files (and `filmld load`) may hold any character in a literal; contributions refuse
+# the C0 controls XML 1.0 cannot carry but accept DEL and the C1 controls. Every format must
+# stay well-formed: RDF formats carry each character exactly (RDF/XML refuses, with a 406,
+# what XML 1.0 cannot carry), HTML shows control pictures instead of raw controls.
+CONTROLS = "Ctrl \x01\x08\x0b\x1f\x7f\x85 end"
+XML_SAFE = "cr\rtab\tlf\n del\x7f nel\x85 é"
+CONTROL_TTL = """@prefix schema: <https://schema.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<id/person/control-test> a schema:Person ;
+    rdfs:label "Ctrl \\u0001\\u0008\\u000B\\u001F\\u007F\\u0085 end"@en ;
+    schema:name "Ctrl \\u0001\\u0008\\u000B\\u001F\\u007F\\u0085 end"@en ;
+    schema:description "nonchar \\uFFFE"@en .
+<id/person/xml-safe> a schema:Person ;
+    rdfs:label "XML-safe"@en ; schema:name "XML-safe"@en ;
+    schema:description "cr\\rtab\\tlf\\n del\\u007F nel\\u0085 \\u00E9"@en .
+"""
+RAW_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+@pytest.fixture(scope="module")
+def controls(tmp_path_factory):
+    """A reader of the curated data plus a file whose literals hold control characters."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("controls")
+    shutil.copytree(ROOT / "data", folder / "data")
+    (folder / "data" / "controls.ttl").write_text(CONTROL_TTL, encoding="utf-8")
+    app = create_app(Settings(store=str(folder / "store"), data_dir=folder / "data"))
+    yield app.test_client()
+    app.extensions["filmld.store"].close()
+
+
+def _literals(graph: rdflib.Graph, subject: str, predicate) -> set[str]:
+    return {str(o) for o in graph.objects(rdflib.URIRef(subject), predicate)}
+
+
+def _read(body: bytes, fmt: str) -> rdflib.Graph:
+    if fmt == "jsonld":
+        return jsonld_graph(body)
+    return rdflib.Graph().parse(data=body, format={"ttl": "turtle", "nt": "nt", "rdf": "xml",
+                                                    "nq": "nquads"}[fmt])
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld"])
+def test_control_characters_round_trip_in_turtle_n_triples_and_json_ld(controls, fmt):
+    person = f"{BASE}id/person/control-test"
+    for path in (f"/id/person/control-test.{fmt}", f"/id/person/xml-safe.{fmt}",
+                 f"/graph/curated.{fmt}", f"/dataset.{fmt}"):
+        response = controls.get(path)
+        assert response.status_code == 200, path
+        graph = _read(response.data, fmt)
+        if "xml-safe" not in path:
+            assert _literals(graph, person, rdflib.RDFS.label) == {CONTROLS}, path
+            assert _literals(graph, person, SCHEMA.description) == {"nonchar \ufffe"}, path
+        if "control-test" not in path:
+            assert _literals(graph, f"{BASE}id/person/xml-safe", SCHEMA.description) == \
+                {XML_SAFE}, path
+        oxigraph = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
+                    "jsonld": ox.RdfFormat.JSON_LD}[fmt]
+        values = {q.object.value for q in ox.parse(response.data, format=oxigraph)
+                  if q.predicate.value == str(rdflib.RDFS.label)}
+        assert CONTROLS in values or "xml-safe" in path, path
+
+
+def test_rdf_xml_refuses_what_xml_cannot_carry_and_keeps_the_rest(controls):
+    for path in ("/id/person/control-test.rdf", "/graph/curated.rdf"):
+        refused = controls.get(path)
+        assert refused.status_code == 406, path
+        error = refused.get_json()["error"]
+        assert "U+0001" in error["message"] and "RDF/XML" in error["message"]
+        assert "ttl" in error["available"] and "rdf" not in error["available"]
+    response = controls.get("/id/person/xml-safe.rdf")
+    assert response.status_code == 200
+    assert b"&#13;" in response.data  # a raw CR would be read back as LF (XML 1.0 2.11)
+    graph = _read(response.data, "rdf")  # expat: a conforming XML 1.0 parser
+    assert _literals(graph, f"{BASE}id/person/xml-safe", SCHEMA.description) == {XML_SAFE}
+
+
+def test_html_pages_show_control_characters_as_pictures(controls, tmp_path):
+    import html5rdf
+
+    pages = {path: controls.get(path).get_data(as_text=True)
+             for path in ("/id/person/control-test.html", "/id/person/xml-safe.html",
+                          "/graph/curated.html", "/id/person/")}
+    for path, page in pages.items():
+        assert not RAW_CONTROLS.search(page), (path, RAW_CONTROLS.search(page))
+        html5rdf.HTMLParser(strict=True).parse(page)  # raises on any parse error
+    page = pages["/id/person/control-test.html"]
+    assert "<h1>Ctrl \u2401\u2408\u240b\u241f\u2421\ufffd end</h1>" in page
+    assert "nonchar \ufffd" in page
+    script = page.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    embedded = jsonld_graph(script)  # the embedded JSON-LD keeps the exact characters
+    assert _literals(embedded, f"{BASE}id/person/control-test", rdflib.RDFS.label) == \
+        {CONTROLS}
+    command = _vnu()
+    assert command is not None, "the W3C Nu validator is missing (see test above)"
+    import subprocess
+
+    files = []
+    for i, body in enumerate(pages.values()):
+        files.append(tmp_path / f"controls{i}.html")
+        files[-1].write_text(body, encoding="utf-8")
+    result = subprocess.run([*command, "--errors-only", *map(str, files)],
+                            check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr

@@ -30,6 +30,7 @@ from filmld.errors import (
 )
 from filmld.formats import JSONLD, NTRIPLES, TURTLE, RdfFormat
 from filmld.loading import parse
+from filmld.renderers import XML_FORBIDDEN
 from filmld.store import Store
 from filmld.tokens import Contributor
 from filmld.validation import Report, Validator, attribute
@@ -217,8 +218,8 @@ def read_contribution(body: bytes, content_type: str | None, settings: Settings
 
 
 # C0 controls other than TAB, LF, CR (and U+FFFE, U+FFFF) cannot be written in XML 1.0
-# (section 2.2, Char) and are never text: RDF/XML and HTML pages could not carry them.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# (section 2.2, Char) and are never text: RDF/XML could not carry them (renderers.rdfxml).
+CONTROL = XML_FORBIDDEN
 
 
 def check_characters(triples: list[ox.Triple], text: str) -> None:

@@ -1,7 +1,7 @@
-"""The named graphs filmld mints (`{base}graph/curated`, `ontology`, `provenance`): what their
-IRIs answer. A graph IRI names a graph, so it is served like an entity (303 to a document):
-the RDF documents hold exactly the graph's triples, written piece by piece (a graph can be
-large), and the HTML page a summary: counts, classes, a sample of what it describes, links.
+"""The named graphs filmld mints (`{base}graph/curated`, `ontology`, `shapes`, `provenance`):
+what their IRIs answer. A graph IRI names a graph, so it is served like an entity (303 to a
+document): the RDF documents hold exactly the graph's triples, written piece by piece (a
+graph can be large), and the HTML page a summary: counts, classes, a sample of what it describes, links.
 
 Contribution graphs live at /contributions/<id> and are served there (issue 6), not here.
 """
@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from filmld.describe import RDF_TYPE, names_of
 from filmld.jsonld import stream as jsonld_stream
-from filmld.renderers import used_prefixes
+from filmld.renderers import rdfxml, used_prefixes
 from filmld.store import Store
 from filmld.view_model import Link, labels, link
 
@@ -119,12 +119,15 @@ def write(store: Store, iri: str, fmt: str, base: str) -> Iterator[bytes]:
     """The graph's triples in `fmt` (ttl, nt, jsonld, rdf), as a stream of pieces.
 
     The store interface reads a graph as one list (`graph_triples`); the bytes are written
-    and sent piece by piece. RDF/XML is one XML document, so it is written whole."""
+    and sent piece by piece. RDF/XML is one XML document, so it is written whole, here and
+    now: a graph it cannot carry is a 406 before any header is sent (`renderers.rdfxml`)."""
     triples = store.graph_triples(iri)
     if fmt == "rdf":
-        yield ox.serialize(triples, format=ox.RdfFormat.RDF_XML,
-                           prefixes=used_prefixes(triples, base))
-        return
+        return iter([rdfxml(triples, base)])
+    return _pieces(triples, fmt, base)
+
+
+def _pieces(triples: list[ox.Triple], fmt: str, base: str) -> Iterator[bytes]:
     if fmt == "jsonld":
         yield from jsonld_stream(_by_subject(triples), base)
         return

@@ -24,6 +24,6 @@ ENTITY_KINDS = ("film", "person", "character", "role", "place", "recording", "ev
 
 def prefixes(base: str) -> dict[str, str]:
     """Prefixes for Turtle output: the common vocabularies, our ontology and entity kinds."""
-    ours = {"filmld": f"{base}ontology/"}
+    ours = {"filmld": f"{base}ontology/", "fsh": f"{base}shapes/"}
     ours.update({kind: f"{base}id/{kind}/" for kind in ENTITY_KINDS})
     return {**COMMON_PREFIXES, **ours}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from filmld.errors import NotAcceptable
 from filmld.namespaces import prefixes
 from filmld.negotiation import FORMATS
 
@@ -120,10 +121,34 @@ def render_ntriples(doc: Document) -> bytes:
     return ox.serialize(_ordered(doc.triples), format=ox.RdfFormat.N_TRIPLES)
 
 
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""What XML 1.0 cannot carry at all, not even as a character reference (XML 1.0, section 2.2,
+Char, and 4.1, "Well-formedness constraint: Legal Character"): the C0 controls other than
+TAB, LF and CR, and U+FFFE, U+FFFF. DEL and the C1 controls are allowed."""
+
+
+def rdfxml(triples: list[ox.Triple], base: str,
+           available: tuple[str, ...] = ("ttl", "jsonld", "nt", "html")) -> bytes:
+    """RDF/XML, or a 406 naming the formats that can carry what it cannot.
+
+    A literal holding an XML_FORBIDDEN character cannot be written in RDF/XML 1.0 (RDF 1.1
+    XML Syntax is XML 1.0): dropping or replacing the character would serve other data under
+    the same IRI, so the document is refused instead (issue 4). A CR is written `&#13;`:
+    written raw, every XML parser reads it as LF (XML 1.0 section 2.11)."""
+    for t in triples:
+        if isinstance(t.object, ox.Literal) and XML_FORBIDDEN.search(t.object.value):
+            char = XML_FORBIDDEN.search(t.object.value).group(0)
+            raise NotAcceptable(
+                f"a literal of {t.subject} {t.predicate} holds the character "
+                f"U+{ord(char):04X}, which RDF/XML (XML 1.0) cannot carry; available: "
+                + ", ".join(available), details={"available": list(available)})
+    text = ox.serialize(triples, format=ox.RdfFormat.RDF_XML,
+                        prefixes=used_prefixes(triples, base))
+    return text.replace(b"\r", b"&#13;")  # a CR only occurs in literals: IRIs have none
+
+
 def render_rdfxml(doc: Document) -> bytes:
-    triples = _ordered(doc.triples)
-    return ox.serialize(triples, format=ox.RdfFormat.RDF_XML,
-                        prefixes=used_prefixes(triples, doc.base))
+    return rdfxml(_ordered(doc.triples), doc.base)
 
 
 def render_jsonld(doc: Document) -> bytes:

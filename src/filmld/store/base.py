@@ -18,8 +18,8 @@ Row = dict[str, Term]
 class Store(ABC):
     """Named graphs of triples, queried with SPARQL over their union.
 
-    Graph IRIs: `graph_iri("curated")` holds data/, `graph_iri("ontology")` holds ontology/,
-    contributions live in graphs of their own. Curated graphs are replaced at every start.
+    Graph IRIs: `graph_iri("curated")` holds data/, `graph_iri("ontology")` ontology/,
+    `graph_iri("shapes")` shapes/; contributions live in graphs of their own. Curated graphs are replaced at every start.
     """
 
     def __init__(self, base: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from filmld.config import Settings, from_env
+from filmld.pages import visible_controls
 from filmld.store import Store
 
 
@@ -15,6 +16,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     settings = settings or from_env()
     app = Flask("filmld", static_folder=None)
+    # The Flask views' templates show data too (contributions, reports): the same finalize
+    # as filmld.pages keeps control characters out of every page.
+    app.jinja_options = {**app.jinja_options, "finalize": visible_controls}
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.extensions["filmld.settings"] = settings

@@ -42,6 +42,7 @@ from filmld.errors import (
 from filmld.namespaces import prefixes
 from filmld.negotiation import choose_format
 from filmld.rate_limit import RateLimit
+from filmld.renderers import rdfxml
 from filmld.tokens import Contributor, Tokens
 from filmld.validation import Report, Validator
 from filmld.web.body import read_body
@@ -340,8 +341,9 @@ def render_rdf(triples: list[ox.Triple], fmt: str) -> bytes:
         from filmld.terms import to_rdflib_graph
 
         return compact_jsonld(to_rdflib_graph(triples), base)
-    oxigraph = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
-                "rdf": ox.RdfFormat.RDF_XML}[fmt]
+    if fmt == "rdf":
+        return rdfxml(triples, base, available=("ttl", "jsonld", "nt", "trig", "nq", "html"))
+    oxigraph = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}[fmt]
     extra = {"prefixes": _prefixes()} if fmt == "ttl" else {}
     return ox.serialize(triples, format=oxigraph, **extra)
 

@@ -1,10 +1,12 @@
 """Dataset-level documents: the home page, streamed dumps, VoID, the JSON-LD context, the
-ontology (its namespace IRI and each term, negotiated 303 style like entities), and the
-named graphs filmld mints (`/graph/curated` ..., 303 style too: see `filmld.graphs`)."""
+ontology and the SHACL shapes (their namespace IRIs and each term or shape, negotiated 303
+style like entities), and the named graphs filmld mints (`/graph/curated` ..., 303 style
+too: see `filmld.graphs`)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 
@@ -17,6 +19,7 @@ from filmld.negotiation import FORMATS, choose_format, suffix_format
 from filmld.ontology_model import ontology_model
 from filmld.pages import alternates, render, script_json
 from filmld.renderers import RENDERERS, Document, render_jsonld
+from filmld.shapes_model import shapes_model
 from filmld.void import void_iri, void_triples
 from filmld.web.http import (
     CACHE_MARK,
@@ -134,44 +137,86 @@ def json_ld_context() -> Response:
     return cacheable(Response(body, content_type=FORMATS["jsonld"].content_type), "context")
 
 
-# -- the ontology -------------------------------------------------------------------------
+# -- the ontology and the shapes ----------------------------------------------------------
+# Both are vocabularies of this server: the namespace IRI (`/ontology/`, `/shapes/`) 303s to
+# the whole graph (`/ontology.ttl` ...), and each term or shape IRI is served like an entity
+# (303 to `/shapes/Movie.<fmt>`), its HTML page a shape page (filmld.pages).
+def _vocabulary_iri(name: str) -> Response:
+    fmt = choose_format(request.headers.get("Accept"), request.args.get("format"))
+    stem = f"{settings().base_url}{name}"
+    return see_other(f"{stem}.{fmt}", alternate_links(stem, None))
+
+
+def _vocabulary_document(name: str, suffix: str, page: Callable[..., bytes]) -> Response:
+    """The whole graph `graph/<name>`, as RDF or as the HTML `page(triples, base, ...)`."""
+    fmt = suffix_format(suffix)
+    if fmt is None:
+        raise NotFound(f"no /{name}.{suffix}; available: {', '.join(FORMATS)}")
+    base = settings().base_url
+    version = store().version()
+    triples = store().graph_triples(store().graph_iri(name))
+    stem = f"{base}{name}"
+    document = Document(f"{stem}/", triples, base)
+    if fmt == "html":
+        body = page(triples, base, formats=alternates(stem, "html"),
+                    jsonld=script_json(render_jsonld(document)))
+        response = Response(body, content_type=FORMATS["html"].content_type)
+    else:
+        renderer = RENDERERS[fmt]
+        response = Response(renderer.render(document), content_type=renderer.content_type)
+    response.headers["Link"] = link_header(alternate_links(stem, fmt))
+    return cacheable(response, f"{name}-{fmt}", version=version)
+
+
+def _vocabulary_term(name: str, local: str) -> Response:
+    stem, fmt = split_suffix(local)
+    iri = f"{settings().base_url}{name}/{stem}"
+    return thing_response(iri) if fmt is None else document_response(iri, fmt)
+
+
 @blueprint.get("/ontology/")
 def ontology() -> Response:
     """The ontology's own IRI (its namespace): 303 to /ontology.<fmt>."""
-    fmt = choose_format(request.headers.get("Accept"), request.args.get("format"))
-    stem = f"{settings().base_url}ontology"
-    return see_other(f"{stem}.{fmt}", alternate_links(stem, None))
+    return _vocabulary_iri("ontology")
 
 
 @blueprint.get("/ontology.<suffix>")
 def ontology_document(suffix: str) -> Response:
     """The whole ontology graph; as HTML, a page documenting every term."""
-    fmt = suffix_format(suffix)
-    if fmt is None:
-        raise NotFound(f"no /ontology.{suffix}; available: {', '.join(FORMATS)}")
-    base = settings().base_url
-    version = store().version()
-    triples = store().graph_triples(store().graph_iri("ontology"))
-    stem = f"{base}ontology"
-    if fmt == "html":
-        jsonld = render_jsonld(Document(f"{base}ontology/", triples, base))
-        body = render("ontology.html", model=ontology_model(triples, base), base=base,
-                      formats=alternates(stem, "html"), jsonld=script_json(jsonld))
-        response = Response(body, content_type=FORMATS["html"].content_type)
-    else:
-        renderer = RENDERERS[fmt]
-        response = Response(renderer.render(Document(f"{base}ontology/", triples, base)),
-                            content_type=renderer.content_type)
-    response.headers["Link"] = link_header(alternate_links(stem, fmt))
-    return cacheable(response, f"ontology-{fmt}", version=version)
+    def page(triples, base, **values) -> bytes:
+        return render("ontology.html", model=ontology_model(triples, base), base=base,
+                      **values)
+
+    return _vocabulary_document("ontology", suffix, page)
 
 
 @blueprint.get("/ontology/<name>")
 def ontology_term(name: str) -> Response:
     """A term of the ontology, negotiated like an entity (303 to /ontology/<Term>.<fmt>)."""
-    stem, fmt = split_suffix(name)
-    iri = f"{settings().base_url}ontology/{stem}"
-    return thing_response(iri) if fmt is None else document_response(iri, fmt)
+    return _vocabulary_term("ontology", name)
+
+
+@blueprint.get("/shapes/")
+def shapes() -> Response:
+    """The shapes' namespace IRI: 303 to /shapes.<fmt>, the shapes graph (issue 4)."""
+    return _vocabulary_iri("shapes")
+
+
+@blueprint.get("/shapes.<suffix>")
+def shapes_document(suffix: str) -> Response:
+    """Every SHACL shape; as HTML, each with its targets, property shapes and constraints."""
+    def page(triples, base, **values) -> bytes:
+        ontology_triples = store().graph_triples(store().graph_iri("ontology"))
+        return render("shapes.html", model=shapes_model(triples, ontology_triples, base),
+                      base=base, **values)
+
+    return _vocabulary_document("shapes", suffix, page)
+
+
+@blueprint.get("/shapes/<name>")
+def shape(name: str) -> Response:
+    """A shape (`sh:sourceShape` of a refusal), negotiated like an entity."""
+    return _vocabulary_term("shapes", name)
 
 
 # -- the named graphs ---------------------------------------------------------------------

@@ -6,10 +6,10 @@ An entity IRI (`/id/person/cher`) names a thing, not a document, so GET on it an
 with `Vary: Accept`. The documents (`.ttl`, `.jsonld`, `.nt`, `.rdf`, `.html`) answer
 200 in that one format, with `Link: rel="alternate"` to the others, strong ETags,
 Last-Modified, Cache-Control and CORS. `?page=N` pages large descriptions (Link rel=next,
-and hydra:next/hydra:totalItems in the RDF). Ontology terms are served the same way by
-`filmld.web.dataset`. Unknown IRIs are 404, other methods 405, unknown formats 406. A path
-that makes no IRI (`/id/person/a%20b`, `cher%ZZ`: RFC 3987 allows no space there and `%` only
-before two hex digits) is a 404 too: no dataset can describe it. `.htm` is the `.html`
+and hydra:next/hydra:totalItems in the RDF). Ontology terms and SHACL shapes are served the
+same way by `filmld.web.dataset`. Unknown IRIs are 404, other methods 405, unknown formats
+406. A path that makes no IRI (`/id/person/a%20b`, `cher%ZZ`: RFC 3987 allows no space there
+and `%` only before two hex digits) is a 404 too: no dataset can describe it. `.htm` is the `.html`
 document (as `?format=htm` is), with `Content-Location` naming `.html`.
 """
 
