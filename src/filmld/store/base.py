@@ -116,5 +116,11 @@ class Store(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} does not evaluate /sparql queries")
 
+    def answers_in(self, kind: str, fmt: str) -> bool:
+        """Does query_stream(media_type=...) give answers of `kind` in the format named
+        `fmt` (sparql_results) exactly as filmld writes them? Then /sparql passes them
+        through unchanged (filmld.sparql_passthrough); by default it does not."""
+        return False
+
     def close(self) -> None:
         """Release files and connections."""

@@ -49,6 +49,9 @@ META = "urn:x-filmld:meta:"
 VERSION, MODIFIED, REGISTERED = META + "version", META + "modified", META + "contentHash"
 LOCK = META + "writeLock"
 RESULTS_JSON = "application/sparql-results+json"
+PASSED_THROUGH = {"tabular": ("json", "xml", "csv", "tsv"), "boolean": ("json", "xml"),
+                  "graph": ("nt",)}
+"""Formats (sparql_results names) Oxigraph server writes as filmld does: see answers_in."""
 XSD = "http://www.w3.org/2001/XMLSchema#"
 UNHASHED = "-"
 
@@ -454,10 +457,24 @@ class RemoteStore(Store):
     def last_modified(self) -> float:
         return self._fresh_meta(self.registry_seconds).modified or time.time()
 
+    def answers_in(self, kind: str, fmt: str) -> bool:
+        """Does the server write /sparql answers of this kind in this format (a
+        sparql_results name) exactly as filmld would, so they can pass through unchanged?
+
+        Oxigraph server does for SPARQL JSON, XML, CSV and TSV results and N-Triples (ASK in
+        CSV or TSV it writes as a bare `true`, without the `_askResult` header). Virtuoso
+        does not (SPARQL 1.0 JSON, `nodeID://` blank nodes, ASK as a one-row SELECT), nor do
+        servers filmld knows nothing of: their answers are relayed (sparql_protocol)."""
+        if self.endpoints.dialect != "oxigraph":
+            return False
+        return fmt in PASSED_THROUGH.get(kind, ())
+
     def query_stream(self, sparql: str, *, kind: str, default_graphs: list[str] | None = None,
-                     named_graphs: list[str] | None = None, timeout: float = 5.0) -> IO[bytes]:
+                     named_graphs: list[str] | None = None, timeout: float = 5.0,
+                     media_type: str | None = None) -> IO[bytes]:
         """An untrusted /sparql query, sent as is, its answer streamed (base.py contract):
-        JSON results for 'tabular' and 'boolean', N-Triples for 'graph'. The stream's
+        JSON results for 'tabular' and 'boolean', N-Triples for 'graph', or `media_type`
+        when given (a format `answers_in` says the server writes). The stream's
         `deadline` (time.monotonic()) is `timeout` from now; the endpoint extends it by its
         streaming bound (setting stream_timeout) once the body has started to reach the
         client, so the first bytes are bound by the query time limit and the whole answer
@@ -473,7 +490,7 @@ class RemoteStore(Store):
             named = registered if named_graphs is None else (named_graphs or none)
             form += [("default-graph-uri", g) for g in defaults]
             form += [("named-graph-uri", g) for g in named]
-        accept = "application/n-triples" if kind == "graph" else RESULTS_JSON
+        accept = media_type or ("application/n-triples" if kind == "graph" else RESULTS_JSON)
         deadline = time.monotonic() + timeout
         try:
             response = self._request("POST", self.endpoints.query, data=form, stream=True,
@@ -486,6 +503,11 @@ class RemoteStore(Store):
             raise _syntax_problem(error.message.removeprefix(
                 "the SPARQL store refused the request: ")) from None
         response.raw.decode_content = True
+        answered = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if media_type is not None and answered != media_type:
+            response.close()
+            raise FilmldError(f"the SPARQL store answered {answered or 'no media type'} "
+                              f"where {media_type} was asked for")
         if kind == "boolean" and self.endpoints.dialect == "virtuoso":
             with response:
                 answer = boolean_from_json(response.content)

@@ -43,8 +43,10 @@ from filmld.sparql import (
     dataset_options,
     readable_syntax_message,
 )
+from filmld.sparql_passthrough import pass_through
 from filmld.sparql_protocol import (
     HTML,
+    RemoteAnswer,
     choose_description_format,
     choose_result_format,
     relay_remote,
@@ -328,7 +330,18 @@ def _guarded(pieces, close):
         close()
 
 
-def _remote_source(operation: Operation, shape):
+def _remote_answer(operation: Operation, shape, fmt, limit: int) -> RemoteAnswer:
+    """The remote store's answer in `fmt`, capped at `limit`: the server's own bytes when it
+    writes `fmt` as filmld does (sparql_passthrough), else relayed (issue 7)."""
+    the_store = store()
+    if the_store.answers_in(shape.kind, fmt.name):
+        source = _remote_source(operation, shape, fmt.media_type)
+        return pass_through(source, shape.kind, fmt, limit, prefixes(settings().base_url))
+    source = _remote_source(operation, shape)
+    return relay_remote(source, shape.kind, fmt, limit, prefixes(settings().base_url))
+
+
+def _remote_source(operation: Operation, shape, media_type: str | None = None):
     """The remote store's answer stream; its syntax errors get line and column as ours do."""
     config = settings()
     options = _dataset_options(operation, shape)
@@ -344,7 +357,7 @@ def _remote_source(operation: Operation, shape):
         return store().query_stream(text, kind=shape.kind,
                                     default_graphs=options["default_graphs"],
                                     named_graphs=options["named_graphs"],
-                                    timeout=config.query_timeout)
+                                    timeout=config.query_timeout, media_type=media_type)
     except SyntaxProblem as problem:
         message = _bare_message(problem)
         line, column = problem.line, problem.column
@@ -399,9 +412,7 @@ def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
     slots = remote_slots()
     slots.enter()
     try:
-        source = _remote_source(operation, shape)
-        answer = relay_remote(source, shape.kind, fmt, config.result_limit,
-                              prefixes(config.base_url))
+        answer = _remote_answer(operation, shape, fmt, config.result_limit)
         held: list[bytes] = []
         size = 0
         for piece in answer.body:
@@ -417,8 +428,8 @@ def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
         slots.leave()
         raise
     _truncation_headers(headers, None, config.result_limit)
-    if hasattr(source, "deadline"):  # remote.py query_stream: the streaming bound
-        source.deadline += config.stream_timeout
+    if hasattr(answer.source, "deadline"):  # remote.py query_stream: the streaming bound
+        answer.source.deadline += config.stream_timeout
 
     def pieces():
         yield from held
@@ -550,8 +561,7 @@ def _page_results(operation: Operation, shape) -> dict:
         slots = remote_slots()
         slots.enter()
         try:
-            answer = relay_remote(_remote_source(operation, shape), shape.kind,
-                                  RESULT_FORMATS[fmt], limit)
+            answer = _remote_answer(operation, shape, RESULT_FORMATS[fmt], limit)
             data = b"".join(answer.body)
         finally:
             slots.leave()
