@@ -306,18 +306,36 @@ class RemoteStore(Store):
 
     # -- the meta graph ---------------------------------------------------------------
     def _read_meta(self) -> _Meta:
-        sparql = (f"SELECT ?v ?t ?g ?h WHERE {{ GRAPH <{self.meta_graph}> {{ "
-                  f"{{ <{self.meta_graph}> <{VERSION}> ?v . "
-                  f"OPTIONAL {{ <{self.meta_graph}> <{MODIFIED}> ?t }} }} "
-                  f"UNION {{ ?g <{REGISTERED}> ?h }} }} }}")
-        rows = rows_from_json(self._query(sparql, RESULTS_JSON, dataset=False).content)
+        """The version and the registry, read from the store now (one round trip).
+
+        Every request reads it at least once, so it is the remote backend's per-request
+        floor: on Oxigraph server a Graph Store GET of the meta graph (no query to parse or
+        plan) measured 0.2 ms against 0.3 ms for the SELECT other servers get."""
         version, modified, graphs = "", 0.0, {}
-        for row in rows:
-            if "v" in row:
-                version = row["v"].value
-                modified = float(row["t"].value) if "t" in row else 0.0
-            elif "g" in row:
-                graphs[row["g"].value] = row["h"].value
+        if self.endpoints.dialect == "oxigraph" and self.endpoints.graph_store:
+            response = self._graph_store_get(self.meta_graph, "graph", stream=False)
+            body = response.content if response is not None else b""
+            subject = ox.NamedNode(self.meta_graph)
+            for triple in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
+                predicate = triple.predicate.value
+                if predicate == REGISTERED:
+                    graphs[triple.subject.value] = triple.object.value
+                elif triple.subject == subject and predicate == VERSION:
+                    version = triple.object.value
+                elif triple.subject == subject and predicate == MODIFIED:
+                    modified = float(triple.object.value)
+        else:
+            sparql = (f"SELECT ?v ?t ?g ?h WHERE {{ GRAPH <{self.meta_graph}> {{ "
+                      f"{{ <{self.meta_graph}> <{VERSION}> ?v . "
+                      f"OPTIONAL {{ <{self.meta_graph}> <{MODIFIED}> ?t }} }} "
+                      f"UNION {{ ?g <{REGISTERED}> ?h }} }} }}")
+            rows = rows_from_json(self._query(sparql, RESULTS_JSON, dataset=False).content)
+            for row in rows:
+                if "v" in row:
+                    version = row["v"].value
+                    modified = float(row["t"].value) if "t" in row else 0.0
+                elif "g" in row:
+                    graphs[row["g"].value] = row["h"].value
         meta = _Meta(version, modified, graphs, time.monotonic())
         with self._meta_lock:
             self._meta = meta
@@ -412,11 +430,12 @@ class RemoteStore(Store):
             for quad in ox.parse(response.raw, format=_rdf_format(response)):
                 yield quad.triple
 
-    def _graph_store_get(self, graph: str, param: str) -> _Response | None:
+    def _graph_store_get(self, graph: str, param: str, *, stream: bool = True
+                         ) -> _Response | None:
         try:
             return self._request("GET", self.endpoints.graph_store, params={param: graph},
                                  headers={"Accept": "application/n-triples"},
-                                 stream=True, retry=True)
+                                 stream=stream, retry=True)
         except FilmldError as error:
             if "answered 404" in error.message:  # an empty graph does not exist (GSP 5.2)
                 return None
@@ -479,22 +498,39 @@ class RemoteStore(Store):
         streaming bound (setting stream_timeout) once the body has started to reach the
         client, so the first bytes are bound by the query time limit and the whole answer
         by the sum of the two."""
+        accept = media_type or ("application/n-triples" if kind == "graph" else RESULTS_JSON)
+        deadline = time.monotonic() + timeout
+        own = default_graphs is None and named_graphs is None and has_dataset_clause(sparql)
+        if own or (default_graphs is not None and named_graphs is not None):
+            # the query's own FROM / FROM NAMED decide (protocol graphs would replace them),
+            # or the request names the whole dataset: the registry plays no part
+            return self._answer(self._send(sparql, default_graphs, named_graphs, [], accept,
+                                           timeout, own), kind, media_type, deadline, timeout)
+        # The registry is read for every query, after the request arrived: a graph another
+        # worker registered a moment ago (a contribution it accepted) is part of the
+        # dataset (issue 7). Reading it on a second connection while the query runs was
+        # measured no faster on two cores (the read's cost is Python's, not the wait).
+        registered = sorted(self._read_meta().graphs)
+        response = self._send(sparql, default_graphs, named_graphs, registered, accept,
+                              timeout, own)
+        return self._answer(response, kind, media_type, deadline, timeout)
+
+    def _send(self, sparql: str, default_graphs: list[str] | None,
+              named_graphs: list[str] | None, registered: list[str], accept: str,
+              timeout: float, own: bool) -> _Response:
+        """One /sparql query, its dataset named by the protocol (SPARQL 1.1 Protocol 2.1.4)
+        unless the query names its own."""
         form = [("query", sparql)]
-        if default_graphs is None and named_graphs is None and has_dataset_clause(sparql):
-            pass  # the query's own FROM / FROM NAMED decide: protocol graphs would replace them
-        else:
-            registered = (self._dataset_graphs()
-                          if default_graphs is None or named_graphs is None else [])
+        if not own:
+            registered = registered or [self.graph_iri("none")]
             none = [self.graph_iri("none")]  # an explicit, empty dataset
             defaults = registered if default_graphs is None else (default_graphs or none)
             named = registered if named_graphs is None else (named_graphs or none)
             form += [("default-graph-uri", g) for g in defaults]
             form += [("named-graph-uri", g) for g in named]
-        accept = media_type or ("application/n-triples" if kind == "graph" else RESULTS_JSON)
-        deadline = time.monotonic() + timeout
         try:
-            response = self._request("POST", self.endpoints.query, data=form, stream=True,
-                                     timeout=timeout, headers={"Accept": accept})
+            return self._request("POST", self.endpoints.query, data=form, stream=True,
+                                 timeout=timeout, headers={"Accept": accept})
         except StoreUnavailable as error:
             if "no answer within" in error.message:
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s") from None
@@ -502,6 +538,9 @@ class RemoteStore(Store):
         except BadRequest as error:
             raise _syntax_problem(error.message.removeprefix(
                 "the SPARQL store refused the request: ")) from None
+
+    def _answer(self, response: _Response, kind: str, media_type: str | None,
+                deadline: float, timeout: float) -> IO[bytes]:
         response.raw.decode_content = True
         answered = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if media_type is not None and answered != media_type:

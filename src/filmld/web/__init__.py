@@ -25,7 +25,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from filmld.web import cache, dataset  # issue 4: home, dumps, VoID, ontology; render cache
 
     app.register_blueprint(dataset.blueprint)
-    app.wsgi_app = cache.RenderCache(app.wsgi_app, app.extensions["filmld.store"])
+    the_store = app.extensions["filmld.store"]
+    # On a remote store /sparql answers are never kept (the store evaluates each query) and
+    # the endpoint reads the graph registry itself while the query runs (store/remote.py
+    # query_stream): the version read before it would be one more round trip (issue 7).
+    never_kept = None if hasattr(the_store, "checkpoint") else _is_sparql
+    app.wsgi_app = cache.RenderCache(app.wsgi_app, the_store, never_kept=never_kept)
     from filmld.web import contributions  # issue 6: POST /contributions, POST /validate
 
     app.register_blueprint(contributions.blueprint)
@@ -33,3 +38,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app.register_blueprint(sparql.blueprint)
     return app
+
+
+def _is_sparql(environ: dict) -> bool:
+    return environ.get("PATH_INFO") == "/sparql"

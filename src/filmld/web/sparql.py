@@ -245,6 +245,11 @@ def _accepted_graphs(operation: Operation, shape) -> None:
         return
     dataset = store().graph_names()
     allowed = allowed_graphs(settings().allowed_graphs)
+    if not set(named) <= set(dataset) | set(allowed):
+        # a remote store's registry may be a moment old (no version read before /sparql,
+        # web/__init__.py): a graph another worker has just added must not be refused
+        store().version()
+        dataset = store().graph_names()
     check_graphs(operation.default_graphs, dataset, allowed, where="default-graph-uri")
     check_graphs(operation.named_graphs, dataset, allowed, where="named-graph-uri")
     check_graphs(shape.from_graphs, dataset, allowed, where="FROM")
@@ -464,6 +469,7 @@ def _no_query() -> Response:
     fmt = choose_description_format(request.headers.get("Accept"), request.args.get("format"))
     if fmt == HTML:
         return _page(None, None)
+    store().version()  # the registry as it is now (no version read before /sparql)
     triples = service_description(_endpoint_iri(), store().graph_names())
     body = ox.serialize(triples, format=fmt.oxigraph,
                         prefixes={"sd": "http://www.w3.org/ns/sparql-service-description#",
@@ -566,6 +572,7 @@ def _page_results(operation: Operation, shape) -> dict:
         finally:
             slots.leave()
         truncated = bool(answer.state["truncated"])
+        the_store.version()  # the labels below read the registry as it is now
     if shape.kind == "graph":
         columns = ["subject", "predicate", "object"]
         rows = [[t.subject, t.predicate, t.object]
