@@ -71,6 +71,23 @@ class _LineRows:
                     yield offset + begin
             offset += len(part)
 
+    def _count(self, data: bytes, start: int) -> tuple[int, int, bool]:
+        """(row-ending line breaks in data[start:], offset after the last one or 0, whether
+        a quoted field is open at the end), counted in C where no quote complicates it."""
+        if not self.quoted or (not self.inside and data.find(b'"', start) < 0):
+            ends = data.count(b"\n", start)
+            return ends, data.rfind(b"\n", start) + 1 if ends else 0, self.inside
+        ends, last, inside, offset = 0, 0, self.inside, start
+        for index, part in enumerate(data[start:].split(b'"')):
+            if index:
+                inside = not inside
+                offset += 1
+            if not inside and (found := part.count(b"\n")):
+                ends += found
+                last = offset + part.rfind(b"\n") + 1
+            offset += len(part)
+        return ends, last, inside
+
     def cut(self, data: bytes, scan_from: int, rows: int, limit: int
             ) -> tuple[int, int | None, int]:
         """(rows ended so far, offset in `data` where row limit + 1 starts or None, how
@@ -78,6 +95,12 @@ class _LineRows:
         (the start of a row whose end was not seen yet) and a new piece, scanned from
         `scan_from`: a row is counted when its end is seen, and the cut is at a row's start,
         so the bytes after the last line break wait for the next piece."""
+        ends, after, inside = self._count(data, scan_from)
+        header = min(self.skip, ends)
+        if rows + ends - header <= limit:  # no cut in this piece: nothing to look for
+            self.skip -= header
+            self.inside = inside
+            return rows + ends - header, None, after
         last = 0
         for end in self._ends(data, scan_from):
             if self.skip:
