@@ -122,6 +122,10 @@ class _XmlRows:
             ) -> tuple[int, int | None, int]:
         # What was held back is shorter than the tag, so no tag is counted twice; a tag
         # split between two pieces is found once the second arrives.
+        tags = data.count(self.TAG)
+        if rows + tags <= limit:  # no cut in this piece (counted in C)
+            start = data.rfind(self.TAG) + len(self.TAG) if tags else 0
+            return rows + tags, None, max(start, len(data) - len(self.TAG) + 1)
         start = 0
         while (found := data.find(self.TAG, start)) >= 0:
             if rows >= limit:
