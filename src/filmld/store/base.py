@@ -113,9 +113,9 @@ class Store(ABC):
         memory first), or `media_type` when given, which the endpoint only asks for where
         `answers_in` says the server writes that format as filmld does. The dataset is
         this dataset's graphs as they are when the query is sent, never a list kept from
-        an earlier request (a graph another worker just added is part of it). Past `timeout` seconds raise filmld.errors.QueryTimeout; for the
-        server's 400 raise filmld.errors.SyntaxProblem with its message; unreachable:
-        StoreUnavailable. The embedded store does not implement it: its /sparql queries run
+        an earlier request (a graph another worker just added is part of it). Past
+        `timeout` seconds raise filmld.errors.QueryTimeout; for the server's 400 raise
+        filmld.errors.SyntaxProblem with its message; unreachable: StoreUnavailable. The embedded store does not implement it: its /sparql queries run
         in filmld.query_pool's killable worker processes on a checkpoint instead.
         """
         raise NotImplementedError(f"{type(self).__name__} does not evaluate /sparql queries")
