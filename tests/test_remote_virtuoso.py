@@ -137,3 +137,33 @@ def test_filmld_load_into_virtuoso(virtuoso: str, store: RemoteStore, tmp_path: 
     rows = store.select(f"SELECT ?v WHERE {{ <{BASE}id/v> <{NAME.value}> ?v }}")
     assert [r["v"].value for r in rows] == ["v"]
     assert rows[0]["v"].language == "en"  # Virtuoso lower-cases language tags on the way in
+
+
+def test_sparql_answers_on_virtuoso_are_relayed_with_the_cap(virtuoso: str, store: RemoteStore):
+    """Virtuoso's answers are not passed through (SPARQL 1.0 JSON, nodeID blank nodes, ASK
+    as a SELECT): the relay caps them, empty, at the cap and one over, in every format."""
+    app = create_app(Settings(store=virtuoso, store_timeout=30, result_limit=3))
+    try:
+        assert not app.extensions["filmld.store"].answers_in("tabular", "json")
+        client = app.test_client()
+        for rows, cut in ((0, False), (3, False), (4, True)):
+            values = " ".join(str(n) for n in range(1, rows + 1))
+            select = f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} }}"
+            construct = (f"CONSTRUCT {{ ?s <urn:p> ?n }} WHERE {{ VALUES ?n {{ {values} }} "
+                         'BIND(IRI(CONCAT("urn:s", STR(?n))) AS ?s) }')
+            for fmt in ("json", "xml", "csv", "tsv", "nt"):
+                answer = client.get("/sparql", query_string={
+                    "query": construct if fmt == "nt" else select, "format": fmt})
+                assert answer.status_code == 200, answer.get_data(as_text=True)
+                assert answer.headers["X-Filmld-Result-Truncated"] == str(cut).lower()
+                if fmt == "json":
+                    count = len(answer.get_json()["results"]["bindings"])
+                elif fmt == "xml":
+                    count = answer.data.count(b"<result>")
+                elif fmt == "nt":
+                    count = len(list(ox.parse(answer.data, format=ox.RdfFormat.N_TRIPLES)))
+                else:
+                    count = len(answer.data.splitlines()) - 1
+                assert count == min(rows, 3), (fmt, rows, answer.data)
+    finally:
+        app.extensions["filmld.store"].close()

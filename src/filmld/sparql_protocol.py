@@ -182,6 +182,8 @@ class RemoteAnswer:
     media_type: str
     body: Iterator[bytes]
     state: dict
+    source: object = None
+    """The remote answer stream read (remote.py query_stream: its `deadline`)."""
 
 
 class _Stopped(Exception):
@@ -256,7 +258,7 @@ def relay_remote(stream, kind: str, fmt: ResultFormat, limit: int,
             stop.set()
 
     threading.Thread(target=produce, daemon=True, name="filmld-remote-relay").start()
-    return RemoteAnswer(fmt.content_type, body(), state)
+    return RemoteAnswer(fmt.content_type, body(), state, stream)
 
 
 __all__ = [

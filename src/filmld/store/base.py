@@ -100,7 +100,8 @@ class Store(ABC):
         return lock
 
     def query_stream(self, sparql: str, *, kind: str, default_graphs: list[str] | None = None,
-                     named_graphs: list[str] | None = None, timeout: float = 5.0):
+                     named_graphs: list[str] | None = None, timeout: float = 5.0,
+                     media_type: str | None = None):
         """Evaluate an untrusted query for /sparql on a backend that runs queries elsewhere.
 
         Contract (the SPARQL endpoint relies on it, issue 5): `sparql` has already passed
@@ -109,12 +110,21 @@ class Store(ABC):
         when given (None: the union of this dataset's graphs, as `select` does). Return a
         readable binary file-like object streaming the answer: application/sparql-results+json
         for kind 'tabular' and 'boolean', application/n-triples for 'graph' (nothing read into
-        memory first). Past `timeout` seconds raise filmld.errors.QueryTimeout; for the
-        server's 400 raise filmld.errors.SyntaxProblem with its message; unreachable:
-        StoreUnavailable. The embedded store does not implement it: its /sparql queries run
+        memory first), or `media_type` when given, which the endpoint only asks for where
+        `answers_in` says the server writes that format as filmld does. The dataset is
+        this dataset's graphs as they are when the query is sent, never a list kept from
+        an earlier request (a graph another worker just added is part of it). Past
+        `timeout` seconds raise filmld.errors.QueryTimeout; for the server's 400 raise
+        filmld.errors.SyntaxProblem with its message; unreachable: StoreUnavailable. The embedded store does not implement it: its /sparql queries run
         in filmld.query_pool's killable worker processes on a checkpoint instead.
         """
         raise NotImplementedError(f"{type(self).__name__} does not evaluate /sparql queries")
+
+    def answers_in(self, kind: str, fmt: str) -> bool:
+        """Does query_stream(media_type=...) give answers of `kind` in the format named
+        `fmt` (sparql_results) exactly as filmld writes them? Then /sparql passes them
+        through unchanged (filmld.sparql_passthrough); by default it does not."""
+        return False
 
     def close(self) -> None:
         """Release files and connections."""

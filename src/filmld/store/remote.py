@@ -49,6 +49,9 @@ META = "urn:x-filmld:meta:"
 VERSION, MODIFIED, REGISTERED = META + "version", META + "modified", META + "contentHash"
 LOCK = META + "writeLock"
 RESULTS_JSON = "application/sparql-results+json"
+PASSED_THROUGH = {"tabular": ("json", "xml", "csv", "tsv"), "boolean": ("json", "xml"),
+                  "graph": ("nt",)}
+"""Formats (sparql_results names) Oxigraph server writes as filmld does: see answers_in."""
 XSD = "http://www.w3.org/2001/XMLSchema#"
 UNHASHED = "-"
 
@@ -454,30 +457,61 @@ class RemoteStore(Store):
     def last_modified(self) -> float:
         return self._fresh_meta(self.registry_seconds).modified or time.time()
 
+    def answers_in(self, kind: str, fmt: str) -> bool:
+        """Does the server write /sparql answers of this kind in this format (a
+        sparql_results name) exactly as filmld would, so they can pass through unchanged?
+
+        Oxigraph server does for SPARQL JSON, XML, CSV and TSV results and N-Triples (ASK in
+        CSV or TSV it writes as a bare `true`, without the `_askResult` header). Virtuoso
+        does not (SPARQL 1.0 JSON, `nodeID://` blank nodes, ASK as a one-row SELECT), nor do
+        servers filmld knows nothing of: their answers are relayed (sparql_protocol)."""
+        if self.endpoints.dialect != "oxigraph":
+            return False
+        return fmt in PASSED_THROUGH.get(kind, ())
+
     def query_stream(self, sparql: str, *, kind: str, default_graphs: list[str] | None = None,
-                     named_graphs: list[str] | None = None, timeout: float = 5.0) -> IO[bytes]:
+                     named_graphs: list[str] | None = None, timeout: float = 5.0,
+                     media_type: str | None = None) -> IO[bytes]:
         """An untrusted /sparql query, sent as is, its answer streamed (base.py contract):
-        JSON results for 'tabular' and 'boolean', N-Triples for 'graph'. The stream's
+        JSON results for 'tabular' and 'boolean', N-Triples for 'graph', or `media_type`
+        when given (a format `answers_in` says the server writes). The stream's
         `deadline` (time.monotonic()) is `timeout` from now; the endpoint extends it by its
         streaming bound (setting stream_timeout) once the body has started to reach the
         client, so the first bytes are bound by the query time limit and the whole answer
         by the sum of the two."""
+        accept = media_type or ("application/n-triples" if kind == "graph" else RESULTS_JSON)
+        deadline = time.monotonic() + timeout
+        own = default_graphs is None and named_graphs is None and has_dataset_clause(sparql)
+        if own or (default_graphs is not None and named_graphs is not None):
+            # the query's own FROM / FROM NAMED decide (protocol graphs would replace them),
+            # or the request names the whole dataset: the registry plays no part
+            return self._answer(self._send(sparql, default_graphs, named_graphs, [], accept,
+                                           timeout, own), kind, media_type, deadline, timeout)
+        # The registry is read for every query, after the request arrived: a graph another
+        # worker registered a moment ago (a contribution it accepted) is part of the
+        # dataset (issue 7). Reading it on a second connection while the query runs was
+        # measured no faster on two cores (the read's cost is Python's, not the wait).
+        registered = sorted(self._read_meta().graphs)
+        response = self._send(sparql, default_graphs, named_graphs, registered, accept,
+                              timeout, own)
+        return self._answer(response, kind, media_type, deadline, timeout)
+
+    def _send(self, sparql: str, default_graphs: list[str] | None,
+              named_graphs: list[str] | None, registered: list[str], accept: str,
+              timeout: float, own: bool) -> _Response:
+        """One /sparql query, its dataset named by the protocol (SPARQL 1.1 Protocol 2.1.4)
+        unless the query names its own."""
         form = [("query", sparql)]
-        if default_graphs is None and named_graphs is None and has_dataset_clause(sparql):
-            pass  # the query's own FROM / FROM NAMED decide: protocol graphs would replace them
-        else:
-            registered = (self._dataset_graphs()
-                          if default_graphs is None or named_graphs is None else [])
+        if not own:
+            registered = registered or [self.graph_iri("none")]
             none = [self.graph_iri("none")]  # an explicit, empty dataset
             defaults = registered if default_graphs is None else (default_graphs or none)
             named = registered if named_graphs is None else (named_graphs or none)
             form += [("default-graph-uri", g) for g in defaults]
             form += [("named-graph-uri", g) for g in named]
-        accept = "application/n-triples" if kind == "graph" else RESULTS_JSON
-        deadline = time.monotonic() + timeout
         try:
-            response = self._request("POST", self.endpoints.query, data=form, stream=True,
-                                     timeout=timeout, headers={"Accept": accept})
+            return self._request("POST", self.endpoints.query, data=form, stream=True,
+                                 timeout=timeout, headers={"Accept": accept})
         except StoreUnavailable as error:
             if "no answer within" in error.message:
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s") from None
@@ -485,7 +519,15 @@ class RemoteStore(Store):
         except BadRequest as error:
             raise _syntax_problem(error.message.removeprefix(
                 "the SPARQL store refused the request: ")) from None
+
+    def _answer(self, response: _Response, kind: str, media_type: str | None,
+                deadline: float, timeout: float) -> IO[bytes]:
         response.raw.decode_content = True
+        answered = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if media_type is not None and answered != media_type:
+            response.close()
+            raise FilmldError(f"the SPARQL store answered {answered or 'no media type'} "
+                              f"where {media_type} was asked for")
         if kind == "boolean" and self.endpoints.dialect == "virtuoso":
             with response:
                 answer = boolean_from_json(response.content)

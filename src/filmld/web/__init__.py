@@ -37,6 +37,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(sparql.blueprint)
     from filmld.web.sparql_shortcut import SparqlShortcut  # issue 5: plain GETs, no Flask
 
-    app.wsgi_app = cache.RenderCache(SparqlShortcut(app.wsgi_app, app),
-                                     app.extensions["filmld.store"])
+    the_store = app.extensions["filmld.store"]
+    # On a remote store /sparql answers are never kept (the store evaluates each query) and
+    # the endpoint reads the graph registry itself while the query runs (store/remote.py
+    # query_stream): the version read before it would be one more round trip (issue 7).
+    never_kept = None if hasattr(the_store, "checkpoint") else _is_sparql
+    app.wsgi_app = cache.RenderCache(SparqlShortcut(app.wsgi_app, app), the_store,
+                                     never_kept=never_kept)
     return app
+
+
+def _is_sparql(environ: dict) -> bool:
+    return environ.get("PATH_INFO") == "/sparql"

@@ -129,9 +129,14 @@ class RenderCache:
     """WSGI middleware: `RenderCache(app.wsgi_app, store)`."""
 
     def __init__(self, app: WSGIApp, store: Store, *, max_entries: int = 20000,
-                 max_bytes: int = 256 * 1024 * 1024) -> None:
+                 max_bytes: int = 256 * 1024 * 1024,
+                 never_kept: Callable[[dict], bool] | None = None) -> None:
         self.app = app
         self.store = store
+        # Requests whose responses the app never marks: they skip the version read (a
+        # round trip to a remote store) and go straight to the app, conditional requests
+        # still evaluated in _miss.
+        self.never_kept = never_kept
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.entries: dict[tuple, Entry | dict] = {}
@@ -145,10 +150,12 @@ class RenderCache:
         method = environ["REQUEST_METHOD"]
         if method != "GET" and method != "HEAD":
             return self.app(environ, start_response)
+        key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+        if self.never_kept is not None and self.never_kept(environ):
+            return self._miss(environ, start_response, key, None)
         version = self.store.version()
         if version != self.version:
             self._forget(version)
-        key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
         entry = self.entries.get(key)
         if entry is not None and entry.__class__ is dict:
             entry = entry.get(environ.get("HTTP_ACCEPT", ""))
@@ -169,7 +176,8 @@ class RenderCache:
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
 
     # -- rendering through Flask ----------------------------------------------------------
-    def _miss(self, environ: dict, start_response: Callable, key: tuple, version: str):
+    def _miss(self, environ: dict, start_response: Callable, key: tuple,
+              version: str | None):
         head = environ["REQUEST_METHOD"] == "HEAD"
         if head:  # render the GET once, so later GETs and HEADs are both hits
             environ = {**environ, "REQUEST_METHOD": "GET"}
@@ -206,7 +214,7 @@ class RenderCache:
         finally:
             _close(body_iter)
         entry = _entry(status, headers, body)
-        if mark == version:
+        if version is not None and mark == version:
             self._keep(key, entry, environ.get("HTTP_ACCEPT", ""), mark)
         return self._answer({**environ, "REQUEST_METHOD": "HEAD" if head else "GET"},
                             start_response, entry)

@@ -44,8 +44,10 @@ from filmld.sparql import (
     dataset_options,
     readable_syntax_message,
 )
+from filmld.sparql_passthrough import pass_through
 from filmld.sparql_protocol import (
     HTML,
+    RemoteAnswer,
     choose_description_format,
     choose_result_format,
     relay_remote,
@@ -246,6 +248,11 @@ def _accepted_graphs(operation: Operation, shape) -> None:
         return
     dataset = store().graph_names()
     allowed = allowed_graphs(settings().allowed_graphs)
+    if not set(named) <= set(dataset) | set(allowed):
+        # a remote store's registry may be a moment old (no version read before /sparql,
+        # web/__init__.py): a graph another worker has just added must not be refused
+        store().version()
+        dataset = store().graph_names()
     check_graphs(operation.default_graphs, dataset, allowed, where="default-graph-uri")
     check_graphs(operation.named_graphs, dataset, allowed, where="named-graph-uri")
     check_graphs(shape.from_graphs, dataset, allowed, where="FROM")
@@ -349,7 +356,18 @@ def _guarded(pieces, close):
         close()
 
 
-def _remote_source(operation: Operation, shape):
+def _remote_answer(operation: Operation, shape, fmt, limit: int) -> RemoteAnswer:
+    """The remote store's answer in `fmt`, capped at `limit`: the server's own bytes when it
+    writes `fmt` as filmld does (sparql_passthrough), else relayed (issue 7)."""
+    the_store = store()
+    if the_store.answers_in(shape.kind, fmt.name):
+        source = _remote_source(operation, shape, fmt.media_type)
+        return pass_through(source, shape.kind, fmt, limit, prefixes(settings().base_url))
+    source = _remote_source(operation, shape)
+    return relay_remote(source, shape.kind, fmt, limit, prefixes(settings().base_url))
+
+
+def _remote_source(operation: Operation, shape, media_type: str | None = None):
     """The remote store's answer stream; its syntax errors get line and column as ours do."""
     config = settings()
     options = _dataset_options(operation, shape)
@@ -365,7 +383,7 @@ def _remote_source(operation: Operation, shape):
         return store().query_stream(text, kind=shape.kind,
                                     default_graphs=options["default_graphs"],
                                     named_graphs=options["named_graphs"],
-                                    timeout=config.query_timeout)
+                                    timeout=config.query_timeout, media_type=media_type)
     except SyntaxProblem as problem:
         message = _bare_message(problem)
         line, column = problem.line, problem.column
@@ -420,9 +438,7 @@ def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
     slots = remote_slots()
     slots.enter()
     try:
-        source = _remote_source(operation, shape)
-        answer = relay_remote(source, shape.kind, fmt, config.result_limit,
-                              prefixes(config.base_url))
+        answer = _remote_answer(operation, shape, fmt, config.result_limit)
         held: list[bytes] = []
         size = 0
         for piece in answer.body:
@@ -438,8 +454,8 @@ def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
         slots.leave()
         raise
     _truncation_headers(headers, None, config.result_limit)
-    if hasattr(source, "deadline"):  # remote.py query_stream: the streaming bound
-        source.deadline += config.stream_timeout
+    if hasattr(answer.source, "deadline"):  # remote.py query_stream: the streaming bound
+        answer.source.deadline += config.stream_timeout
 
     def pieces():
         yield from held
@@ -474,6 +490,7 @@ def _no_query() -> Response:
     fmt = choose_description_format(request.headers.get("Accept"), request.args.get("format"))
     if fmt == HTML:
         return _page(None, None)
+    store().version()  # the registry as it is now (no version read before /sparql)
     triples = service_description(_endpoint_iri(), store().graph_names())
     body = ox.serialize(triples, format=fmt.oxigraph,
                         prefixes={"sd": "http://www.w3.org/ns/sparql-service-description#",
@@ -571,12 +588,12 @@ def _page_results(operation: Operation, shape) -> dict:
         slots = remote_slots()
         slots.enter()
         try:
-            answer = relay_remote(_remote_source(operation, shape), shape.kind,
-                                  RESULT_FORMATS[fmt], limit)
+            answer = _remote_answer(operation, shape, RESULT_FORMATS[fmt], limit)
             data = b"".join(answer.body)
         finally:
             slots.leave()
         truncated = bool(answer.state["truncated"])
+        the_store.version()  # the labels below read the registry as it is now
     if shape.kind == "graph":
         columns = ["subject", "predicate", "object"]
         rows = [[t.subject, t.predicate, t.object]
