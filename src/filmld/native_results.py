@@ -2,9 +2,9 @@
 
 Why: `sparql_results.write_solutions` builds every row in Python, about 6 microseconds a
 row; pyoxigraph's own serialiser is several times faster (655 rows of JSON: 13.7 ms in all
-with ours, 9.5 with its own, the query included). It cannot stop at a row count, so the
-answer is written into memory up to `bound` bytes and its rows are then found in the bytes,
-which is exact in these three formats:
+with ours, 9.5 with its own, the query included). It cannot stop at a row count, so its
+bytes pass through `RowWriter`, which finds the rows in them and stops the serialiser at
+the cap. Finding rows in the bytes is exact in these three formats:
 
 - XML: every row is one `<result>` element, and `<` is always escaped in text and
   attribute values, so the string `<result>` occurs only as a row.
@@ -12,16 +12,21 @@ which is exact in these three formats:
 - JSON: a row with a bound variable starts `[{"name":{` or `,{"name":{`. Inside a string a
   quote is escaped, so after `{` an unescaped quote there would end the string, and a string
   is followed by `,` `}` `]` or `:`, never by a name and `":{`. A row with no bound variable
-  is `{}`, which a literal may also contain: when the bytes hold `[{}` or `,{}` the rows are
-  counted by parsing instead, and such an answer is cut only by the Python serialiser.
+  is `{}`, which a literal may also contain: between two such row starts the bytes are
+  whole (they start and end outside any string), so there the strings are skipped and the
+  `{}` left are rows.
 
-A cut answer ends as write_solutions ends one, so clients see the same thing either way.
-CSV (quoted fields may hold line breaks) and answers over `bound` use write_solutions.
+The bytes are passed on from the last row start known, so memory stays flat whatever the
+answer's size, and the answer is evaluated once. A cut answer ends as write_solutions
+ends one (JSON member, XML comment, TSV's last line once streaming has begun). CSV (quoted
+fields may hold line breaks) uses write_solutions.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from itertools import pairwise
 
 import pyoxigraph as ox
 
@@ -29,34 +34,126 @@ from filmld.sparql_results import HOLD_BYTES, TRUNCATED_MEMBER, ResultFormat, tr
 
 NATIVE = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
           "tsv": ox.QueryResultsFormat.TSV}
+SCAN_BYTES = 256 << 10
+"""Bytes held before rows are looked for; a smaller whole answer is often not scanned."""
+STUCK_BYTES = 16 << 20
+"""A JSON answer this long without a row start it can be split at is refused mid-way (a
+visible cut): only answers of millions of empty rows, or one row this large, do this."""
 _JSON_ROW = re.compile(rb'[\[,]\{"[^"\\]*":\{')
-_JSON_EMPTY_ROW = re.compile(rb"[\[,]\{\}")
+_JSON_EMPTY_ROW = re.compile(rb'"(?:[^"\\]|\\.)*"|([\[,])\{\}', re.DOTALL)
 _XML_ROW = re.compile(rb"<result>")
+_NEWLINE = re.compile(rb"\n")
 
 
-class _Full(Exception):
-    """The answer is larger than the bound: the caller serialises it another way."""
+class _Stop(Exception):
+    """Raised from write() to stop pyoxigraph's serialiser: the cap is reached."""
 
 
-class _Held:
-    """A binary writer that keeps at most `bound` bytes and stops the serialiser beyond."""
+class RowWriter:
+    """A binary writer for pyoxigraph's serialiser: passes the bytes to `emit`, row cap kept.
 
-    def __init__(self, bound: int) -> None:
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.bound = bound
-        self.full = False
+    `rows` counts the rows passed on (None when the answer was too small to need counting);
+    `cut` says the serialiser was stopped at the cap (the ending is then written)."""
 
+    def __init__(self, name: str, limit: int, emit: Callable[[bytes], None]) -> None:
+        self.name, self.limit, self.emit = name, limit, emit
+        self.pending = bytearray()  # from the last row start known: not passed on yet
+        self.rows: int | None = 0
+        self.sent = 0
+        self.header = name == "tsv"  # TSV's first line is the header, not a row
+        self.cut = False
+
+    # -- the writer pyoxigraph calls ------------------------------------------------------
     def write(self, data) -> int:
-        self.size += len(data)
-        if self.size > self.bound:
-            self.full = True
-            raise _Full
-        self.parts.append(bytes(data))
+        if self.cut:
+            raise _Stop
+        self.pending += data
+        if len(self.pending) >= SCAN_BYTES:
+            self._scan(final=False)
+            if self.cut:
+                raise _Stop
         return len(data)
 
     def flush(self) -> None:
         pass
+
+    def finish(self) -> None:
+        """The serialiser ended: count the rest (unless too few bytes to pass the cap)."""
+        if self.cut:
+            return
+        if self.sent == 0 and _fewer_rows_than(self.name, self.pending, self.limit + 1):
+            self.rows = None
+            self._pass(len(self.pending))
+            return
+        self._scan(final=True)
+
+    # -- rows -------------------------------------------------------------------------------
+    def _scan(self, final: bool) -> None:
+        data = bytes(self.pending)
+        starts = self._row_starts(data, final)
+        # The last row start's row may still be incomplete: it waits for more bytes.
+        complete = starts if final else starts[:-1]
+        if self.rows + len(complete) > self.limit:
+            self._cut(data, starts[self.limit - self.rows])
+            return
+        self.rows += len(complete)
+        if final:
+            self._pass(len(data))
+        elif starts:
+            self._pass(starts[-1])
+        elif self.name == "json" and len(data) > STUCK_BYTES:
+            raise ValueError("a SPARQL JSON answer held more than 16 MiB without a row start "
+                             "the cap can be counted at")
+
+    def _row_starts(self, data: bytes, final: bool) -> list[int]:
+        """Offsets where rows start in `data` (JSON: of the `[` or `,` before the row)."""
+        if self.name == "xml":
+            return [m.start() for m in _XML_ROW.finditer(data)]
+        if self.name == "tsv":
+            # Until the header's line break is seen, `data` starts with the header; after,
+            # it starts where a row does (what was passed on ended at a row start).
+            starts = [] if self.header else [0]
+            starts += [m.end() for m in _NEWLINE.finditer(data)]
+            if final and starts and starts[-1] == len(data):
+                starts.pop()  # after the last line break: the end, not a row
+            return starts
+        starts = [m.start() for m in _JSON_ROW.finditer(data)]
+        if b"{}" not in data:
+            return starts
+        # Empty rows lie between the row starts found: segments that begin and end outside
+        # any string, where a string can be skipped whole. The last segment is whole only
+        # at the end.
+        bounds = [0, *starts, len(data)] if final else [0, *starts]
+        empty = []
+        for begin, end in pairwise(bounds):
+            segment = data[begin:end]
+            if b"{}" in segment:
+                empty += [begin + m.start(1) for m in _JSON_EMPTY_ROW.finditer(segment)
+                          if m.group(1) is not None]
+        return sorted(set(starts + empty))
+
+    def _pass(self, upto: int) -> None:
+        if upto:
+            if self.header and b"\n" in self.pending[:upto]:
+                self.header = False
+            self.emit(bytes(self.pending[:upto]))
+            self.sent += upto
+            del self.pending[:upto]
+
+    def _cut(self, data: bytes, at: int) -> None:
+        self.rows = self.limit
+        self.cut = True
+        if self.name == "json":
+            at += data[at:at + 1] == b"["  # the first row: keep the array's bracket
+            ending = f']}},"{TRUNCATED_MEMBER}":{{"limit":{self.limit}}}}}\n'
+        elif self.name == "xml":
+            ending = f"</results><!-- {truncation_note(self.limit, 'rows')} --></sparql>\n"
+        else:  # TSV says a cut in its body only once streaming has begun (write_solutions)
+            streaming = self.sent + at >= HOLD_BYTES
+            ending = f"# {truncation_note(self.limit, 'rows')}\n" if streaming else ""
+        self.emit(data[:at] + ending.encode())
+        self.sent += at
+        self.pending.clear()
 
 
 def _fewer_rows_than(name: str, body: bytes, rows: int) -> bool:
@@ -69,48 +166,16 @@ def _fewer_rows_than(name: str, body: bytes, rows: int) -> bool:
     return name == "json" and b"{}" not in body and len(body) < 32 * rows - 1
 
 
-def _row_starts(name: str, body: bytes) -> list[int] | None:
-    """Byte offsets where rows start (JSON: of the `[` or `,` before the row); None when
-    the bytes alone cannot say (JSON with an empty row, or a literal that looks like one)."""
-    if name == "xml":
-        return [m.start() for m in _XML_ROW.finditer(body)]
-    if name == "tsv":
-        ends = [m.start() for m in re.finditer(rb"\n", body)]
-        return [end + 1 for end in ends[:-1]]
-    if _JSON_EMPTY_ROW.search(body):
-        return None
-    return [m.start() for m in _JSON_ROW.finditer(body)]
-
-
-def _cut(name: str, body: bytes, at: int, limit: int) -> bytes:
-    if name == "json":
-        at += body[at:at + 1] == b"["  # the first row: keep the array's bracket
-        return body[:at] + f']}},"{TRUNCATED_MEMBER}":{{"limit":{limit}}}}}\n'.encode()
-    if name == "xml":
-        return body[:at] + f"</results><!-- {truncation_note(limit, 'rows')} --></sparql>\n" \
-            .encode()
-    return body[:at]  # TSV: the header says the cut (the whole answer is held)
-
-
-def native_solutions(fmt: ResultFormat, solutions: ox.QuerySolutions, limit: int,
-                     bound: int = HOLD_BYTES) -> tuple[bytes, int | None, bool] | None:
-    """(body, rows, cut) for an answer of at most `bound` bytes whose cut can be made here
-    (rows None: not counted, fewer than the cap); else None, with `solutions` consumed:
-    evaluate again and use write_solutions."""
-    writer = _Held(bound)
+def write_native(fmt: ResultFormat, solutions: ox.QuerySolutions, limit: int,
+                 emit: Callable[[bytes], None]) -> tuple[int | None, bool]:
+    """Serialise `solutions` with pyoxigraph's writer through `emit`, at most `limit` rows;
+    returns (rows, whether the answer was cut), rows None when not counted (fewer than the
+    cap)."""
+    writer = RowWriter(fmt.name, limit, emit)
     try:
         solutions.serialize(writer, format=NATIVE[fmt.name])
-    except Exception:  # pyoxigraph may wrap our _Full in an error of its own
-        if writer.full:
-            return None
-        raise
-    body = b"".join(writer.parts)
-    if _fewer_rows_than(fmt.name, body, limit + 1):
-        return body, None, False
-    starts = _row_starts(fmt.name, body)
-    if starts is None:
-        rows = sum(1 for _ in ox.parse_query_results(body, format=NATIVE[fmt.name]))
-        return (body, rows, False) if rows <= limit else None
-    if len(starts) <= limit:
-        return body, len(starts), False
-    return _cut(fmt.name, body, starts[limit], limit), limit, True
+    except Exception:  # pyoxigraph may wrap our _Stop in an error of its own
+        if not writer.cut:
+            raise
+    writer.finish()
+    return writer.rows, writer.cut

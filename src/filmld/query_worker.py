@@ -24,7 +24,7 @@ import time
 
 import pyoxigraph as ox
 
-from filmld.native_results import NATIVE, native_solutions
+from filmld.native_results import NATIVE, write_native
 from filmld.sparql_results import (
     HOLD_BYTES,
     RESULT_FORMATS,
@@ -176,17 +176,10 @@ def answer(store: ox.Store, request: dict, channel: Channel) -> None:
         if isinstance(result, ox.QueryTriples):
             rows, cut = write_triples(fmt, result, request["limit"], output.emit,
                                       request.get("prefixes"))
+        elif fmt.name in NATIVE:  # pyoxigraph's own serialiser, the cap found in its bytes
+            rows, cut = write_native(fmt, result, request["limit"], output.emit)
         else:
             names = [v.value for v in result.variables]
-            native = native_solutions(fmt, result, request["limit"]) \
-                if fmt.name in NATIVE else None
-            if native is not None:
-                body, rows, cut = native
-                output.emit(body)
-                output.finish(rows, cut)
-                return
-            if fmt.name in NATIVE:  # too large to hold, or cut where only rows can tell
-                result = store.query(request["query"], **evaluation_options(request))
             rows, cut = write_solutions(fmt, names, result, request["limit"], output.emit)
     except (OSError, RuntimeError, ValueError, MemoryError, SyntaxError) as error:
         if output.started:
