@@ -83,8 +83,8 @@ SETTINGS_HELP = {
     "store_timeout": "Seconds filmld waits for a remote store's answer before a 503.",
     "store_retry_after": "Retry-After seconds sent with a 503 when the remote store is down.",
     "access_log": "Log every request, one line each on standard output (written in batches "
-    "every 0.1 s). It costs about a tenth of the throughput of cached entity requests "
-    "(benchmarks/README.md); turn it off behind a proxy that logs.",
+    "every 0.1 s). It costs up to a quarter of the throughput of cached entity requests "
+    "at 16 connections (benchmarks/README.md); turn it off behind a proxy that logs.",
 }
 
 
