@@ -30,7 +30,7 @@ from itertools import pairwise
 
 import pyoxigraph as ox
 
-from filmld.sparql_results import HOLD_BYTES, TRUNCATED_MEMBER, ResultFormat, truncation_note
+from filmld.sparql_results import HOLD_BYTES, ResultFormat, cut_ending
 
 NATIVE = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
           "tsv": ox.QueryResultsFormat.TSV}
@@ -145,13 +145,8 @@ class RowWriter:
         self.cut = True
         if self.name == "json":
             at += data[at:at + 1] == b"["  # the first row: keep the array's bracket
-            ending = f']}},"{TRUNCATED_MEMBER}":{{"limit":{self.limit}}}}}\n'
-        elif self.name == "xml":
-            ending = f"</results><!-- {truncation_note(self.limit, 'rows')} --></sparql>\n"
-        else:  # TSV says a cut in its body only once streaming has begun (write_solutions)
-            streaming = self.sent + at >= HOLD_BYTES
-            ending = f"# {truncation_note(self.limit, 'rows')}\n" if streaming else ""
-        self.emit(data[:at] + ending.encode())
+        ending = cut_ending(self.name, self.limit, streaming=self.sent + at >= HOLD_BYTES)
+        self.emit(data[:at] + ending)
         self.sent += at
         self.pending.clear()
 

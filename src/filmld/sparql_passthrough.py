@@ -18,8 +18,8 @@ a row's end cannot be mistaken:
   object); then the held answer is parsed. A JSON answer larger than HOLD_BYTES goes to
   the relay, which counts while it parses.
 
-A cut writes what the relay writes at a cut (sparql_results: the XML comment, the N-Triples
-comment, CSV and TSV's last line once streaming has begun), so a cut answer never looks
+A cut writes what the relay writes at a cut (sparql_results.cut_ending: the XML comment, the
+N-Triples comment, CSV and TSV's last line once streaming has begun), so a cut answer never looks
 complete and a complete one is never marked cut.
 """
 
@@ -34,7 +34,7 @@ from filmld.sparql_protocol import RemoteAnswer, relay_remote
 from filmld.sparql_results import (
     HOLD_BYTES,
     ResultFormat,
-    truncation_note,
+    cut_ending,
     write_solutions,
 )
 
@@ -135,24 +135,10 @@ class _XmlRows:
         return rows, None, max(start, len(data) - len(self.TAG) + 1)
 
 
-_ENDINGS = {"nt": "# {note}\n", "xml": "</results><!-- {note} --></sparql>\n",
-            "csv": "# {note}\r\n", "tsv": "# {note}\n"}
-"""What follows the last row of a cut answer, as sparql_results writes it."""
-
-
 def _counter(fmt: ResultFormat):
     if fmt.name == "xml":
         return _XmlRows()
     return _LineRows(header_lines=0 if fmt.name == "nt" else 1, quoted=fmt.name == "csv")
-
-
-def _ending(fmt: ResultFormat, limit: int, streaming: bool) -> bytes:
-    """CSV and TSV say a cut in their body only once streaming has begun (sparql_results
-    `write_solutions`); held answers say it in the response header."""
-    if fmt.name in ("csv", "tsv") and not streaming:
-        return b""
-    unit = "triples" if fmt.name == "nt" else "rows"
-    return _ENDINGS[fmt.name].format(note=truncation_note(limit, unit)).encode()
 
 
 def _read_held(stream) -> tuple[list[bytes], bool]:
@@ -211,7 +197,7 @@ def _counted(stream, fmt: ResultFormat, limit: int, state: dict) -> Iterator[byt
         if cut is not None:
             if cut:
                 yield data[:cut]
-            yield _ending(fmt, limit, sent + cut >= HOLD_BYTES)
+            yield cut_ending(fmt.name, limit, sent + cut >= HOLD_BYTES)
             state.update(truncated=True, rows=rows)
             return
         if safe:
@@ -222,7 +208,7 @@ def _counted(stream, fmt: ResultFormat, limit: int, state: dict) -> Iterator[byt
         # a last row without a line break after it (not Oxigraph's output)
         rows, cut, _ = counter.cut(pending + b"\n", len(pending), rows, limit)
         if cut is not None:
-            yield _ending(fmt, limit, sent >= HOLD_BYTES)
+            yield cut_ending(fmt.name, limit, sent >= HOLD_BYTES)
             state.update(truncated=True, rows=rows)
             return
     if pending:

@@ -38,6 +38,29 @@ def truncation_note(limit: int, unit: str) -> str:
     return f"filmld: result truncated after {limit} {unit} (the endpoint's result limit)"
 
 
+def cut_ending(name: str, limit: int, streaming: bool = True) -> bytes:
+    """What follows the last row (or triple) of an answer cut at `limit`, in format `name`;
+    one definition for every writer (write_solutions, write_triples, native_results,
+    sparql_passthrough), so a cut reads the same whichever wrote it. JSON: the end of the
+    document with the extension member (SPARQL JSON readers ignore unknown members); XML:
+    a comment before `</sparql>`; N-Triples and Turtle a comment line, RDF/XML a comment
+    after the root element; CSV and TSV, which have no comments, a last line of their own,
+    only once streaming has begun (a held answer says the cut in its response header)."""
+    note = truncation_note(limit, "rows" if name in ("json", "xml", "csv", "tsv")
+                           else "triples")
+    if name == "json":
+        return f']}},"{TRUNCATED_MEMBER}":{{"limit":{limit}}}}}\n'.encode()
+    if name == "xml":
+        return f"</results><!-- {note} --></sparql>\n".encode()
+    if name in ("csv", "tsv"):
+        return f"# {note}{chr(13) if name == 'csv' else ''}\n".encode() if streaming else b""
+    if name in ("ttl", "nt"):
+        return f"# {note}\n".encode()
+    if name == "rdf":
+        return f"<!-- {note} -->\n".encode()
+    return b""
+
+
 def stream_cut_marker(reason: str) -> bytes:
     """The last line of a response cut after its headers were sent (time bound, worker gone).
 
@@ -203,10 +226,7 @@ def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable
             separator = ","
             if len(batch) >= BATCH:
                 flush()
-        batch.append("]}")
-        if counter[1]:  # an extension member; SPARQL JSON readers ignore unknown members
-            batch.append(f',"{TRUNCATED_MEMBER}":{{"limit":{limit}}}')
-        batch.append("}\n")
+        batch.append(cut_ending("json", limit).decode() if counter[1] else "]}}\n")
     elif fmt.name == "xml":
         emit(('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
               "<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
@@ -217,10 +237,8 @@ def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable
                 for v, t in zip(variables, row) if t is not None) + "</result>\n")
             if len(batch) >= BATCH:
                 flush()
-        batch.append("</results>")
-        if counter[1]:
-            batch.append(f"<!-- {truncation_note(limit, 'rows')} -->")
-        batch.append("</sparql>\n")
+        batch.append(cut_ending("xml", limit).decode() if counter[1] else
+                     "</results></sparql>\n")
     elif fmt.name == "csv":
         batch.append(",".join(variables) + "\r\n")
         for row in rows:
@@ -228,8 +246,8 @@ def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable
             if len(batch) >= BATCH:
                 flush()
         flush()
-        if counter[1] and written[0] >= hold:
-            batch.append(f"# {truncation_note(limit, 'rows')}\r\n")
+        if counter[1]:
+            batch.append(cut_ending("csv", limit, written[0] >= hold).decode())
     elif fmt.name == "tsv":
         batch.append("\t".join("?" + v for v in variables) + "\n")
         for row in rows:
@@ -237,8 +255,8 @@ def write_solutions(fmt: ResultFormat, variables: list[str], solutions: Iterable
             if len(batch) >= BATCH:
                 flush()
         flush()
-        if counter[1] and written[0] >= hold:
-            batch.append(f"# {truncation_note(limit, 'rows')}\n")
+        if counter[1]:
+            batch.append(cut_ending("tsv", limit, written[0] >= hold).decode())
     else:
         raise ValueError(f"{fmt.name} is not a format for SELECT results")
     flush()
@@ -293,8 +311,6 @@ def write_triples(fmt: ResultFormat, triples: Iterable, limit: int, emit: Emit,
         raise ValueError(f"{fmt.name} is not a format for CONSTRUCT results")
     ox.serialize(capped(), _Writer(emit), fmt.rdf.oxigraph,
                  prefixes=prefixes if fmt.name == "ttl" else None)
-    if counter[1] and fmt.name in ("ttl", "nt"):
-        emit(f"# {truncation_note(limit, 'triples')}\n".encode())
-    elif counter[1] and fmt.name == "rdf":  # a comment after the root element is allowed
-        emit(f"<!-- {truncation_note(limit, 'triples')} -->\n".encode())
+    if counter[1]:  # JSON-LD is held whole: its cut is said by the response header
+        emit(cut_ending(fmt.name, limit))
     return counter[0], counter[1]
