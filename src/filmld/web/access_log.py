@@ -34,7 +34,6 @@ class AccessLog:
         self.lines: deque[str] = deque()
         self._second = -1
         self._stamp = ""
-        self._wake = threading.Event()
         threading.Thread(target=self._write_loop, daemon=True, name="filmld-access-log").start()
         atexit.register(self.flush)
         # granian's workers end with os._exit after multiprocessing's finalizers, not atexit
@@ -68,7 +67,7 @@ class AccessLog:
 
     def _write_loop(self) -> None:
         while True:
-            self._wake.wait(FLUSH_SECONDS)
+            time.sleep(FLUSH_SECONDS)
             self.flush()
 
     def flush(self) -> None:

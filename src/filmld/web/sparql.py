@@ -288,9 +288,7 @@ def _dataset_options(operation: Operation, shape) -> dict:
 def _run(operation: Operation, shape, fmt) -> Response:
     config = settings()
     if not hasattr(store(), "checkpoint"):
-        headers = dict(CORS)
-        headers["X-Filmld-Result-Limit"] = str(config.result_limit)
-        return _run_remote(operation, shape, fmt, headers)
+        return _run_remote(operation, shape, fmt, _result_headers(config))
     headers, body = embedded_answer(query_pool(), config, operation, shape, fmt,
                                     keep=request.method == "GET")
     content_type = headers.pop("Content-Type")
@@ -305,8 +303,7 @@ def embedded_answer(pool: QueryPool, config, operation: Operation, shape, fmt, *
     """Headers (Content-Type included) and body of a query on the embedded store: the whole
     answer as bytes when the worker finished before its first byte, else a guarded stream.
     `keep`: a deterministic answer may be kept by the render cache (a GET)."""
-    headers = dict(CORS)
-    headers["X-Filmld-Result-Limit"] = str(config.result_limit)
+    headers = _result_headers(config)
     options = _dataset_options(operation, shape)
     stream = pool.run(QueryRequest(
         operation.query, fmt.name, config.result_limit, options["default_graphs"],
@@ -323,6 +320,11 @@ def embedded_answer(pool: QueryPool, config, operation: Operation, shape, fmt, *
             headers["Cache-Control"] = "no-cache"
         return headers, stream.body
     return headers, _guarded(stream, stream.close)
+
+
+def _result_headers(config) -> dict:
+    """The headers every query answer starts with, whichever store evaluates it."""
+    return {**CORS, "X-Filmld-Result-Limit": str(config.result_limit)}
 
 
 def _etag(operation: Operation, fmt, version: str) -> str:
