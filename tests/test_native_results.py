@@ -108,6 +108,20 @@ def test_a_large_answer_streams_in_pieces_and_is_cut_exactly(name, monkeypatch):
     assert (rows, cut) == (5000, False) and len(_rows(whole, name)) == 5000
 
 
+def test_a_json_answer_with_no_row_start_to_count_at_is_refused_not_cut_silently(
+        monkeypatch):
+    """Millions of empty rows give no row start the bytes can be split at: past
+    STUCK_BYTES the serialiser is stopped with an error (the worker then ends the stream
+    with the visible cut marker), never passed on uncounted."""
+    monkeypatch.setattr(filmld.native_results, "SCAN_BYTES", 64)
+    monkeypatch.setattr(filmld.native_results, "STUCK_BYTES", 512)
+    store = ox.Store()
+    query = "SELECT ?x { VALUES ?x { " + "UNDEF " * 400 + "} }"
+    with pytest.raises(ValueError, match="without a row start"):
+        _native(store, query, "json", 10000)
+    assert len(_rows(_native(store, query, "xml", 10000)[0], "xml")) == 400
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     """The endpoint with a cap of 5 rows, over the film plus the tricky literals."""
