@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from filmld.errors import FilmldError, QueryTimeout, SyntaxProblem
+from filmld.inline_queries import InlineAnswer, evaluate, is_bounded
 
 log = logging.getLogger("filmld.query_pool")
 _FRAME = struct.Struct(">cI")
@@ -69,6 +70,8 @@ class QueryRequest:
     union: bool = True
     base_iri: str = ""
     prefixes: dict[str, str] = field(default_factory=dict)
+    inline: bool | None = None
+    """Whether the query is bounded by construction (inline_queries); None: decide here."""
 
 
 class Worker:
@@ -267,11 +270,16 @@ class QueryPool:
         self.isolated: bool | None = None
 
     # -- the public call -------------------------------------------------------------------
-    def run(self, request: QueryRequest) -> QueryStream:
+    def run(self, request: QueryRequest) -> QueryStream | InlineAnswer:
         """Start a query; the stream's first frame (head or error) has arrived when this returns.
 
         Raises SyntaxProblem (400), QueryTimeout (503), QueryFailed (500), QueryOverload (503).
+        A query bounded by construction is answered here, whole (inline_queries).
         """
+        if request.inline or (request.inline is None and is_bounded(request.query)):
+            answer = self._inline(request)
+            if answer is not None:
+                return answer
         self._enter()
         started = time.monotonic()
         worker = None
@@ -322,6 +330,17 @@ class QueryPool:
                 raise QueryFailed("the query could not be evaluated: the process evaluating "
                                   "it stopped while sending its answer") from None
         return stream
+
+    def _inline(self, request: QueryRequest) -> InlineAnswer | None:
+        """In this process, on the live store (a read sees one snapshot); no slot is taken:
+        like an entity page, its work is bounded by what it returns."""
+        version = self.store.version()
+        result = evaluate(self.store.store, request.__dict__)
+        if isinstance(result, dict):
+            raise _error(result)
+        if result is not None:
+            result.version = version
+        return result
 
     # -- slots -------------------------------------------------------------------------------
     def _enter(self) -> None:

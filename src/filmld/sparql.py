@@ -121,6 +121,8 @@ class QueryShape:
     from_graphs: list[str] = field(default_factory=list)
     from_named: list[str] = field(default_factory=list)
     deterministic: bool = True
+    tokens: list[Token] = field(default_factory=list, repr=False, compare=False)
+    """The query's tokens (codepoint escapes applied), for what else decides on them."""
 
     @property
     def kind(self) -> str:
@@ -216,7 +218,7 @@ def analyse(query: str, *, max_length: int = 20000, base: str = "") -> QueryShap
     if not form:
         raise BadRequest("this is not a SPARQL query: it should be a SELECT, ASK, CONSTRUCT "
                          "or DESCRIBE after any BASE and PREFIX declarations")
-    return QueryShape(form, from_graphs, from_named, deterministic)
+    return QueryShape(form, from_graphs, from_named, deterministic, stream)
 
 
 _PN_LOCAL_ESCAPE = re.compile(r"\\(.)")

@@ -32,6 +32,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
 from filmld.errors import BadRequest, PayloadTooLarge, SyntaxProblem, UnsupportedMediaType
+from filmld.inline_queries import is_bounded_tokens
 from filmld.namespaces import prefixes
 from filmld.query_pool import QueryPool, QueryRequest, QuerySlots
 from filmld.query_worker import syntax_error
@@ -308,7 +309,8 @@ def embedded_answer(pool: QueryPool, config, operation: Operation, shape, fmt, *
     stream = pool.run(QueryRequest(
         operation.query, fmt.name, config.result_limit, options["default_graphs"],
         options["named_graphs"], options["union"], config.base_url,
-        prefixes(config.base_url) if fmt.name == "ttl" else {}))
+        prefixes(config.base_url) if fmt.name == "ttl" else {},
+        is_bounded_tokens(shape.tokens)))
     _truncation_headers(headers, stream.truncated, config.result_limit)
     headers["Content-Type"] = stream.media_type
     if stream.body is not None:  # complete before the first byte: one plain response
