@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import count, islice
+from operator import itemgetter
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -296,21 +298,20 @@ class _Writer:
 
 def write_triples(fmt: ResultFormat, triples: Iterable, limit: int, emit: Emit,
                   prefixes: dict[str, str] | None = None) -> tuple[int, bool]:
-    """Serialise up to `limit` triples; returns (triples written, whether the result was cut)."""
-    counter = [0, False]
+    """Serialise up to `limit` triples; returns (triples written, whether the result was cut).
 
-    def capped() -> Iterator:
-        for triple in triples:
-            if counter[0] >= limit:
-                counter[1] = True
-                return
-            counter[0] += 1
-            yield triple
-
+    The cap and the count are C iterators (islice, zip with a count), not a Python
+    generator: pyoxigraph pulls each triple from them, and a generator's frame per triple
+    was most of the time of a small DESCRIBE."""
     if fmt.rdf is None:
         raise ValueError(f"{fmt.name} is not a format for CONSTRUCT results")
-    ox.serialize(capped(), _Writer(emit), fmt.rdf.oxigraph,
+    source = iter(triples)
+    counted = count()
+    capped = map(itemgetter(0), zip(islice(source, limit), counted))
+    ox.serialize(capped, _Writer(emit), fmt.rdf.oxigraph,
                  prefixes=prefixes if fmt.name == "ttl" else None)
-    if counter[1]:  # JSON-LD is held whole: its cut is said by the response header
+    written = next(counted)  # zip stops at the end of islice, before taking a number
+    cut = written == limit and next(source, None) is not None
+    if cut:  # JSON-LD is held whole: its cut is said by the response header
         emit(cut_ending(fmt.name, limit))
-    return counter[0], counter[1]
+    return written, cut
