@@ -19,6 +19,7 @@ from filmld.errors import NotAcceptable
 from filmld.loading import read_folder
 from filmld.negotiation import FORMATS, choose_format
 from filmld.web import create_app
+from filmld.web.sparql import close_query_pool
 
 BASE = "http://127.0.0.1:8000/"
 ROOT = Path(__file__).resolve().parents[1]
@@ -796,6 +797,7 @@ def controls(tmp_path_factory):
     (folder / "data" / "controls.ttl").write_text(CONTROL_TTL, encoding="utf-8")
     app = create_app(Settings(store=str(folder / "store"), data_dir=folder / "data"))
     yield app.test_client()
+    close_query_pool(app)  # the SPARQL tests start its query workers
     app.extensions["filmld.store"].close()
 
 
@@ -843,6 +845,50 @@ def test_rdf_xml_refuses_what_xml_cannot_carry_and_keeps_the_rest(controls):
     assert b"&#13;" in response.data  # a raw CR would be read back as LF (XML 1.0 2.11)
     graph = _read(response.data, "rdf")  # expat: a conforming XML 1.0 parser
     assert _literals(graph, f"{BASE}id/person/xml-safe", SCHEMA.description) == {XML_SAFE}
+
+
+_ABOUT = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" \
+    "PREFIX schema: <https://schema.org/>\n"
+
+
+@pytest.mark.parametrize("query, accept, names", [
+    # one pattern (answered in the server process) and a join (answered by a worker)
+    (f"SELECT ?l {{ <{BASE}id/person/control-test> rdfs:label ?l }}",
+     "application/sparql-results+xml", ("U+0001", "SPARQL XML")),
+    (f"SELECT ?l {{ <{BASE}id/person/control-test> a schema:Person ; schema:description ?l }}",
+     "application/sparql-results+xml", ("U+FFFE", "SPARQL XML")),
+    (f"DESCRIBE <{BASE}id/person/control-test>", "application/rdf+xml", ("U+0001", "RDF/XML")),
+    ("CONSTRUCT { ?s rdfs:label ?l } { ?s rdfs:label ?l ; a schema:Person }",
+     "application/rdf+xml", ("U+0001", "RDF/XML")),
+])
+def test_sparql_xml_answers_refuse_what_xml_cannot_carry(controls, query, accept, names):
+    response = controls.get("/sparql", query_string={"query": _ABOUT + query},
+                            headers={"Accept": accept})
+    assert response.status_code == 406
+    error = response.get_json()["error"]
+    assert all(name in error["message"] for name in names), error["message"]
+    assert error["available"] and not {"xml", "rdf"} & set(error["available"])
+    fine = controls.get("/sparql", query_string={"query": _ABOUT + query},
+                        headers={"Accept": "application/sparql-results+json, text/turtle"})
+    assert fine.status_code == 200  # the formats the message names carry it
+
+
+def test_sparql_xml_answers_carry_cr_as_a_reference(controls):
+    from xml.etree import ElementTree
+
+    query = _ABOUT + f"SELECT ?d {{ <{BASE}id/person/xml-safe> schema:description ?d }}"
+    response = controls.get("/sparql", query_string={"query": query},
+                            headers={"Accept": "application/sparql-results+xml"})
+    assert response.status_code == 200
+    assert b"&#13;" in response.data and b"\r" not in response.data
+    literal = ElementTree.fromstring(response.data).find(
+        ".//{http://www.w3.org/2005/sparql-results#}literal")
+    assert literal.text == XML_SAFE  # expat reads back the CR, the LF and the rest
+    described = controls.get("/sparql", headers={"Accept": "application/rdf+xml"},
+                             query_string={"query": f"DESCRIBE <{BASE}id/person/xml-safe>"})
+    assert described.status_code == 200
+    assert _literals(_read(described.data, "rdf"), f"{BASE}id/person/xml-safe",
+                     SCHEMA.description) == {XML_SAFE}
 
 
 def test_html_pages_show_control_characters_as_pictures(controls, tmp_path):

@@ -30,10 +30,10 @@ from filmld.errors import (
 )
 from filmld.formats import JSONLD, NTRIPLES, TURTLE, RdfFormat
 from filmld.loading import parse
-from filmld.renderers import XML_FORBIDDEN
 from filmld.store import Store
 from filmld.tokens import Contributor
 from filmld.validation import Report, Validator, attribute
+from filmld.xml_chars import XML_FORBIDDEN
 
 log = logging.getLogger("filmld.contributions")
 

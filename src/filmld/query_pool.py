@@ -32,6 +32,7 @@ from pathlib import Path
 
 from filmld.errors import FilmldError, QueryTimeout, SyntaxProblem
 from filmld.inline_queries import InlineAnswer, evaluate, is_bounded
+from filmld.xml_chars import NotInXml
 
 log = logging.getLogger("filmld.query_pool")
 _FRAME = struct.Struct(">cI")
@@ -418,6 +419,8 @@ def _error(error: dict) -> FilmldError:
     if error.get("kind") == "syntax":
         return SyntaxProblem(error.get("message", "syntax error"), line=error.get("line"),
                              column=error.get("column"))
+    if error.get("kind") == "not-in-xml":
+        return NotInXml(error["message"], details={"available": error["available"]})
     return QueryFailed(f"the query could not be evaluated: {error.get('message', '')}")
 
 

@@ -29,16 +29,20 @@ from filmld.sparql_results import (
     HOLD_BYTES,
     RESULT_FORMATS,
     STREAMS_EARLY,
+    formats_for,
     write_boolean,
     write_solutions,
     write_triples,
 )
+from filmld.xml_chars import NotInXml, xml_guard
 
 # HOLD_BYTES (sparql_results): output held back until the result cut is known, so headers
 # can say it exactly; beyond it, the formats of sparql_results.STREAMS_EARLY stream.
 PIECE_BYTES = 64 << 10
 """Output sent in pieces of about this size once streaming."""
 _FRAME = struct.Struct(">cI")
+XML_FORMATS = {"xml": "the SPARQL XML results format", "rdf": "RDF/XML"}
+"""Result formats that are XML 1.0 (filmld.xml_chars), as messages name them."""
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 
 
@@ -168,23 +172,30 @@ def answer(store: ox.Store, request: dict, channel: Channel) -> None:
         channel.flush()
         return
     output = Output(channel, fmt.content_type, fmt.name in STREAMS_EARLY)
+    emit = output.emit
+    if fmt.name in XML_FORMATS:
+        emit = xml_guard(emit, XML_FORMATS[fmt.name], [f.name for f in formats_for(fmt.kinds[0])
+                                           if f.name not in XML_FORMATS])
     try:
         if isinstance(result, ox.QueryBoolean):
-            write_boolean(fmt, bool(result), output.emit)
+            write_boolean(fmt, bool(result), emit)
             output.finish(1, False)
             return
         if isinstance(result, ox.QueryTriples):
-            rows, cut = write_triples(fmt, result, request["limit"], output.emit,
+            rows, cut = write_triples(fmt, result, request["limit"], emit,
                                       request.get("prefixes"))
         elif fmt.name in NATIVE:  # pyoxigraph's own serialiser, the cap found in its bytes
-            rows, cut = write_native(fmt, result, request["limit"], output.emit)
+            rows, cut = write_native(fmt, result, request["limit"], emit)
         else:
             names = [v.value for v in result.variables]
-            rows, cut = write_solutions(fmt, names, result, request["limit"], output.emit)
+            rows, cut = write_solutions(fmt, names, result, request["limit"], emit)
     except (OSError, RuntimeError, ValueError, MemoryError, SyntaxError) as error:
         if output.started:
             raise SystemExit(3) from error  # the parent sees a cut stream, never a silent one
-        channel.send_json(b"X", {"kind": "failed", "message": str(error)})
+        problem = {"kind": "failed", "message": str(error)}
+        if isinstance(error, NotInXml):
+            problem.update(kind="not-in-xml", available=error.details["available"])
+        channel.send_json(b"X", problem)
         channel.flush()
         return
     output.finish(rows, cut)

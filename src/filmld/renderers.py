@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from filmld.errors import NotAcceptable
 from filmld.namespaces import prefixes
 from filmld.negotiation import FORMATS
+from filmld.xml_chars import XML_FORBIDDEN
 
 
 @dataclass
@@ -121,20 +122,10 @@ def render_ntriples(doc: Document) -> bytes:
     return ox.serialize(_ordered(doc.triples), format=ox.RdfFormat.N_TRIPLES)
 
 
-XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-"""What XML 1.0 cannot carry at all, not even as a character reference (XML 1.0, section 2.2,
-Char, and 4.1, "Well-formedness constraint: Legal Character"): the C0 controls other than
-TAB, LF and CR, and U+FFFE, U+FFFF. DEL and the C1 controls are allowed."""
-
-
 def rdfxml(triples: list[ox.Triple], base: str,
            available: tuple[str, ...] = ("ttl", "jsonld", "nt", "html")) -> bytes:
-    """RDF/XML, or a 406 naming the formats that can carry what it cannot.
-
-    A literal holding an XML_FORBIDDEN character cannot be written in RDF/XML 1.0 (RDF 1.1
-    XML Syntax is XML 1.0): dropping or replacing the character would serve other data under
-    the same IRI, so the document is refused instead (issue 4). A CR is written `&#13;`:
-    written raw, every XML parser reads it as LF (XML 1.0 section 2.11)."""
+    """RDF/XML, or a 406 naming the formats that can carry what it cannot (RDF 1.1 XML
+    Syntax is XML 1.0: see filmld.xml_chars; issue 4)."""
     for t in triples:
         if isinstance(t.object, ox.Literal) and XML_FORBIDDEN.search(t.object.value):
             char = XML_FORBIDDEN.search(t.object.value).group(0)

@@ -35,7 +35,7 @@ from filmld.errors import BadRequest, PayloadTooLarge, SyntaxProblem, Unsupporte
 from filmld.inline_queries import is_bounded_tokens
 from filmld.namespaces import prefixes
 from filmld.query_pool import QueryPool, QueryRequest, QuerySlots
-from filmld.query_worker import syntax_error
+from filmld.query_worker import XML_FORMATS, syntax_error
 from filmld.sparql import (
     UpdateRefused,
     allowed_graphs,
@@ -63,6 +63,7 @@ from filmld.sparql_results import (
 )
 from filmld.web.http import CACHE_MARK
 from filmld.web.state import settings, store
+from filmld.xml_chars import guard_pieces
 
 blueprint = Blueprint("sparql", __name__)
 CORS = {
@@ -366,9 +367,14 @@ def _remote_answer(operation: Operation, shape, fmt, limit: int) -> RemoteAnswer
     the_store = store()
     if the_store.answers_in(shape.kind, fmt.name):
         source = _remote_source(operation, shape, fmt.media_type)
-        return pass_through(source, shape.kind, fmt, limit, prefixes(settings().base_url))
-    source = _remote_source(operation, shape)
-    return relay_remote(source, shape.kind, fmt, limit, prefixes(settings().base_url))
+        answer = pass_through(source, shape.kind, fmt, limit, prefixes(settings().base_url))
+    else:
+        source = _remote_source(operation, shape)
+        answer = relay_remote(source, shape.kind, fmt, limit, prefixes(settings().base_url))
+    if fmt.name in XML_FORMATS:  # what the remote server writes raw, XML cannot carry
+        answer.body = guard_pieces(answer.body, XML_FORMATS[fmt.name], [
+            f.name for f in formats_for(shape.kind) if f.name not in XML_FORMATS])
+    return answer
 
 
 def _remote_source(operation: Operation, shape, media_type: str | None = None):
