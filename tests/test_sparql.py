@@ -351,6 +351,10 @@ def test_result_cap_cuts_with_a_header(client):
     assert len([line for line in lines if not line.startswith(b"#")]) == 50
     assert lines[-1].startswith(b"# filmld: result truncated after 50 triples")
     assert response.get_json()["x-filmld-truncated"] == {"limit": 50}
+    # the note leads the document: strict readers refuse a member after "results"
+    assert response.data.startswith(b'{"x-filmld-truncated":{"limit":50},"head":')
+    strict = ox.parse_query_results(response.data, ox.QueryResultsFormat.JSON)
+    assert len(list(strict)) == 50
 
 
 def test_cut_result_has_a_visible_notice_in_html(client):

@@ -30,6 +30,7 @@ from filmld.sparql_results import (
     RESULT_FORMATS,
     STREAMS_EARLY,
     formats_for,
+    lead_json_cut,
     write_boolean,
     write_solutions,
     write_triples,
@@ -198,6 +199,8 @@ def answer(store: ox.Store, request: dict, channel: Channel) -> None:
         channel.send_json(b"X", problem)
         channel.flush()
         return
+    if cut and fmt.name == "json" and not output.started:
+        output.pieces = [lead_json_cut(b"".join(output.pieces), request["limit"])]
     output.finish(rows, cut)
 
 

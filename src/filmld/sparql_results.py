@@ -63,6 +63,19 @@ def cut_ending(name: str, limit: int, streaming: bool = True) -> bytes:
     return b""
 
 
+def lead_json_cut(body: bytes, limit: int) -> bytes:
+    """A whole JSON answer cut at `limit`, its note moved from its end to its front.
+
+    Why: strict readers (Oxigraph's, so pyoxigraph's `parse_query_results`) refuse any
+    member after "results", and every reader accepts one before "head" (JSON members have
+    no order). A streamed answer cannot do this: its cut is found after its start is sent."""
+    ending = cut_ending("json", limit)
+    if not body.endswith(ending) or not body.startswith(b"{"):
+        return body
+    return (b'{"%s":{"limit":%d},' % (TRUNCATED_MEMBER.encode(), limit)
+            + body[1:-len(ending)] + b"]}}\n")
+
+
 def stream_cut_marker(reason: str) -> bytes:
     """The last line of a response cut after its headers were sent (time bound, worker gone).
 

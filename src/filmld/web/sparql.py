@@ -59,6 +59,7 @@ from filmld.sparql_results import (
     RESULT_FORMATS,
     STREAMS_EARLY,
     formats_for,
+    lead_json_cut,
     stream_cut_marker,
 )
 from filmld.web.http import CACHE_MARK
@@ -458,8 +459,12 @@ def _run_remote(operation: Operation, shape, fmt, headers: dict) -> Response:
                 break
         else:
             slots.leave()
-            _truncation_headers(headers, bool(answer.state["truncated"]), config.result_limit)
-            return Response(b"".join(held), headers=headers, content_type=answer.media_type)
+            truncated = bool(answer.state["truncated"])
+            _truncation_headers(headers, truncated, config.result_limit)
+            body = b"".join(held)
+            if truncated and fmt.name == "json":
+                body = lead_json_cut(body, config.result_limit)
+            return Response(body, headers=headers, content_type=answer.media_type)
     except BaseException:
         slots.leave()
         raise
