@@ -128,6 +128,49 @@ def test_void_of_a_slow_store_answers_at_once_with_its_previous_counts(tmp_path,
         store.close()
 
 
+def test_void_of_a_store_still_counting_for_the_first_time_is_a_503_then_its_counts(
+        tmp_path, monkeypatch):
+    """No earlier count can stand in: the request waits FIRST_WAIT_SECONDS at most, then
+    says the scan is under way (503, Retry-After); the scan goes on and is then served."""
+    import threading
+    import time
+
+    import filmld.void
+
+    monkeypatch.setattr(filmld.void, "FIRST_WAIT_SECONDS", 0.2)
+    release = threading.Event()
+    count = filmld.void.compute_statistics
+
+    def slow_count(*args):
+        release.wait(10)
+        return count(*args)
+
+    monkeypatch.setattr(filmld.void, "compute_statistics", slow_count)
+    # a base no other test counted, so neither memory nor the file cache knows it
+    base = f"http://127.0.0.1:8000/first-count-{time.time_ns()}/"
+    app = create_app(Settings(store=str(tmp_path / "store"), base_url=base))
+    client = app.test_client()
+    try:
+        started = time.monotonic()
+        pending = client.get("/.well-known/void.ttl")
+        assert time.monotonic() - started < 5
+        assert pending.status_code == 503
+        assert pending.headers["Retry-After"] == "5"
+        assert "being computed" in pending.get_json()["error"]["message"]
+        release.set()
+        deadline = time.monotonic() + 10
+        while (response := client.get("/.well-known/void.ttl")).status_code != 200:
+            assert response.status_code == 503
+            assert time.monotonic() < deadline, "the counts never came"
+            time.sleep(0.05)
+        graph = rdflib.Graph().parse(data=response.data, format="turtle")
+        assert int(graph.value(rdflib.URIRef(f"{base}.well-known/void#dataset"),
+                               VOID.triples)) > 1000
+    finally:
+        release.set()
+        app.extensions["filmld.store"].close()
+
+
 def test_unknown_dump_is_404(reader):
     response = reader.get("/dataset.docx")
     assert response.status_code == 404

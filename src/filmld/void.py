@@ -17,6 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from filmld.describe import RDF_TYPE
+from filmld.errors import FilmldError
 from filmld.store import Store
 
 log = logging.getLogger("filmld.void")
@@ -51,6 +52,11 @@ def _int(row: dict, name: str) -> int:
     return int(row[name].value) if name in row else 0
 
 
+SCAN_TIMEOUT = 3600.0
+"""Seconds a remote store may take over one scan: far beyond the usual store time limit
+(10 s), which a scan passes at 100k films; it runs in the background, no request waits."""
+
+
 def compute_statistics(store: Store, base: str) -> Statistics:
     """Three scans (about 2 s at 10k films, 2 million triples; issue 7): the triples count
     is the sum of the property partitions, and entities are counted among the distinct
@@ -58,13 +64,15 @@ def compute_statistics(store: Store, base: str) -> Statistics:
     Blank subjects (the shapes' RDF lists) are no entities: STR() of one is an error, which
     would make the whole SUM unbound, hence isIRI first (SPARQL 1.1 section 17.2, `&&`)."""
     properties = [(r["p"].value, _int(r, "n")) for r in store.select(
-        "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p ORDER BY ?p")]
+        "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p ORDER BY ?p",
+        timeout=SCAN_TIMEOUT)]
     subjects = store.select(
         "SELECT (COUNT(*) AS ?all) (SUM(IF(isIRI(?s) && STRSTARTS(STR(?s), "
-        f'"{base}id/"), 1, 0)) AS ?n) WHERE {{ {{ SELECT DISTINCT ?s WHERE {{ ?s ?p ?o }} }} }}')
+        f'"{base}id/"), 1, 0)) AS ?n) WHERE {{ {{ SELECT DISTINCT ?s WHERE {{ ?s ?p ?o }} }} }}',
+        timeout=SCAN_TIMEOUT)
     classes = [(r["c"].value, _int(r, "n")) for r in store.select(
         "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } "
-        "GROUP BY ?c ORDER BY ?c")]
+        "GROUP BY ?c ORDER BY ?c", timeout=SCAN_TIMEOUT)]
     row = subjects[0] if subjects else {}
     return Statistics(sum(n for _, n in properties), _int(row, "n"), _int(row, "all"),
                       classes, properties)
@@ -74,6 +82,24 @@ STALE_AFTER_SECONDS = 1.0
 """A store whose last scan took longer than this is answered with its previous counts while
 the new ones are computed in the background (issue 4: every request has bounded time; a
 scan takes 32 s at 100k films). Faster scans are waited for, so small stores are exact."""
+FIRST_WAIT_SECONDS = 2.0
+"""How long a request waits for counts no earlier scan can stand in for (the first since
+the server started, or since the store's last scan was fast); the scan goes on in the
+background after that, and the request is a 503 with Retry-After."""
+
+
+class StatisticsPending(FilmldError):
+    """The VoID counts are being computed (a whole-store scan); ask again shortly."""
+
+    status, title = 503, "Statistics being computed"
+
+
+@dataclass
+class _Scan:
+    """A background count: done when set; `error` what it raised, if anything."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
 
 
 @dataclass
@@ -86,7 +112,7 @@ class _Counted:
 
 _memory: dict[tuple[str, str], Statistics] = {}
 _last: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Store -> _Counted
-_scanning: set[tuple[int, str, str]] = set()
+_scanning: dict[tuple[int, str, str], _Scan] = {}
 _lock = threading.Lock()  # the three above
 _scan = threading.Lock()  # one scan at a time: concurrent first requests wait for the first
 
@@ -145,38 +171,51 @@ def _count(store: Store, version: str, base: str) -> Statistics:
         return stats
 
 
-def _count_in_background(store: Store, version: str, base: str) -> None:
+def _count_in_background(store: Store, version: str, base: str) -> _Scan:
     key = (id(store), version, base)
     with _lock:
-        if key in _scanning:
-            return
-        _scanning.add(key)
+        scan = _scanning.get(key)
+        if scan is not None:
+            return scan
+        scan = _scanning[key] = _Scan()
 
     def run() -> None:
         try:
             _count(store, version, base)
-        except Exception:  # the next request tries again, in the open
-            log.exception("VoID statistics could not be computed in the background")
+        except Exception as error:  # noqa: BLE001 - kept for the waiting request; the next one tries again
+            scan.error = error
+            log.warning("VoID statistics could not be computed: %s", error)
         finally:
             with _lock:
-                _scanning.discard(key)
+                _scanning.pop(key, None)
+            scan.done.set()
 
     threading.Thread(target=run, daemon=True, name="filmld-void-statistics").start()
+    return scan
 
 
 def statistics(store: Store, base: str) -> tuple[Statistics, str]:
     """The counts and the data version they count: `compute_statistics` once per version,
-    or, while a slow store's new counts are computed, its previous ones (STALE_AFTER_SECONDS)."""
+    in the background. While a slow store's new counts are computed, its previous ones
+    (STALE_AFTER_SECONDS); with no previous ones, a wait of FIRST_WAIT_SECONDS at most."""
     version = store.version()
     found = _known(store, version, base)
     if found is not None:
         return found, version
     with _lock:
         last = _last.get(store)
+    scan = _count_in_background(store, version, base)
     if last is not None and last.base == base and last.seconds >= STALE_AFTER_SECONDS:
-        _count_in_background(store, version, base)
         return last.stats, last.version
-    return _count(store, version, base), version
+    if scan.done.wait(FIRST_WAIT_SECONDS):
+        if isinstance(scan.error, FilmldError):
+            raise scan.error  # the store's own answer: unavailable, timed out
+        found = _known(store, version, base)
+        if found is not None:
+            return found, version
+    raise StatisticsPending(
+        "the dataset's statistics (a scan of the whole store) are being computed; "
+        "ask again in a few seconds", headers={"Retry-After": "5"})
 
 
 def void_triples(store: Store, base: str) -> tuple[list[ox.Triple], str]:

@@ -30,8 +30,9 @@ class Store(ABC):
 
     # -- reading --------------------------------------------------------------
     @abstractmethod
-    def select(self, sparql: str) -> list[Row]:
-        """Rows of a SELECT over the union of all graphs (trusted, internal queries only)."""
+    def select(self, sparql: str, *, timeout: float | None = None) -> list[Row]:
+        """Rows of a SELECT over the union of all graphs (trusted, internal queries only);
+        `timeout` replaces a remote store's usual time limit (a whole-store scan)."""
 
     @abstractmethod
     def ask(self, sparql: str) -> bool: ...

@@ -31,8 +31,8 @@ class EmbeddedStore(Store):
     def _query(self, sparql: str):
         return self.store.query(sparql, use_default_graph_as_union=True)
 
-    def select(self, sparql: str) -> list[Row]:
-        solutions = self._query(sparql)
+    def select(self, sparql: str, *, timeout: float | None = None) -> list[Row]:
+        solutions = self._query(sparql)  # in process: no time limit to replace
         names = [v.value for v in solutions.variables]
         return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
 

@@ -383,8 +383,8 @@ class RemoteStore(Store):
         self._update(bump)
 
     # -- reading ----------------------------------------------------------------------
-    def select(self, sparql: str) -> list[Row]:
-        return rows_from_json(self._query(sparql, RESULTS_JSON).content)
+    def select(self, sparql: str, *, timeout: float | None = None) -> list[Row]:
+        return rows_from_json(self._query(sparql, RESULTS_JSON, timeout=timeout).content)
 
     def ask(self, sparql: str) -> bool:
         return boolean_from_json(self._query(sparql, RESULTS_JSON).content)
