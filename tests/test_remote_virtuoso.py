@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from filmld.config import Settings
-from filmld.store.remote import RemoteStore
+from filmld.store.remote import RESULTS_JSON, RemoteStore, rows_from_json
 from filmld.web import create_app
 from tests.conftest import free_port
 
@@ -112,6 +112,44 @@ def test_versions_and_atomic_changes(store: RemoteStore):
     assert store.version() != before
     with store.write_lock():
         pass
+
+
+def test_a_change_too_large_for_one_request_is_all_or_nothing(store: RemoteStore,
+                                                               monkeypatch):
+    """Beyond about 1,000 triples Virtuoso needs several requests; a store that fails
+    after some of them leaves the graphs as they were, and no staging graph shows."""
+    from filmld.errors import StoreUnavailable
+
+    graph = store.graph_iri("contribution/big")
+    old = [ox.Triple(ox.NamedNode(f"{BASE}id/old{i}"), NAME, ox.Literal("old")) for i in range(3)]
+    store.change_graphs(add={graph: old})
+    new = [ox.Triple(ox.NamedNode(f"{BASE}id/new{i}"), NAME, ox.Literal(f"n{i}"))
+           for i in range(2500)]
+    version = store.version()
+    original = store._update
+    calls = []
+
+    def failing(sparql: str, **options) -> None:
+        calls.append(sparql)
+        if len(calls) == 3:  # the third request: batches already written
+            raise StoreUnavailable("the store stopped answering")
+        original(sparql, **options)
+
+    monkeypatch.setattr(store, "_update", failing)
+    with pytest.raises(StoreUnavailable):
+        store.change_graphs(drop=[graph], add={graph: new})
+    monkeypatch.setattr(store, "_update", original)
+    assert sorted(t.subject.value for t in store.graph_triples(graph)) == \
+        sorted(t.subject.value for t in old)
+    assert store.version() == version
+    assert store.graph_names() == [graph]
+    every_graph = store._query(  # not only the registered graphs, as filmld's queries do
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+        f'FILTER(STRSTARTS(STR(?g), "{BASE}graph/staging/")) }}', RESULTS_JSON, dataset=False)
+    assert rows_from_json(every_graph.content) == []  # what was staged is dropped
+    store.change_graphs(drop=[graph], add={graph: new})  # and the same change succeeds
+    assert len(store.graph_triples(graph)) == 2500
+    assert store.version() != version
 
 
 def test_pages_and_sparql_on_virtuoso(virtuoso: str, store: RemoteStore):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import random
 import re
 import secrets
@@ -44,6 +45,8 @@ import urllib3
 from filmld.errors import BadRequest, FilmldError, QueryTimeout, StoreUnavailable, SyntaxProblem
 from filmld.formats import NTRIPLES, RdfFormat, rdf_format
 from filmld.store.base import Row, Store
+
+log = logging.getLogger("filmld.store.remote")
 
 META = "urn:x-filmld:meta:"
 VERSION, MODIFIED, REGISTERED = META + "version", META + "modified", META + "contentHash"
@@ -367,20 +370,53 @@ class RemoteStore(Store):
 
     def _write(self, graph: str, triples: list[ox.Triple], *, drop: bool,
                graph_hash: str = UNHASHED) -> None:
-        """Drop (or not) and fill a graph, and bump the version, in as few requests as the
-        server allows: one request (one transaction) on Oxigraph and generic servers; on
-        Virtuoso, batches of at most 1,000 triples with the version bump last."""
-        size = self.endpoints.batch_triples
+        """Drop (or not) and fill a graph, and bump the version, in one request (one
+        transaction) when the server takes it whole; else through a staging graph
+        (`_staged`), so the change is still all or nothing."""
         head = [f"DROP SILENT GRAPH <{graph}>"] if drop else []
-        bodies = [self._insert_op(graph, blank, batch)
-                  for blank, batch in _connected_batches(triples, size)]
         bump = self._bump(graph, graph_hash)
-        if len(bodies) <= 1 or self.endpoints.dialect != "virtuoso" and len(triples) <= 500_000:
+        if not self._too_large_for_one_request(len(triples)):
+            bodies = [self._insert_op(graph, blank, batch) for blank, batch
+                      in _connected_batches(triples, self.endpoints.batch_triples)]
             self._update(" ;\n".join([*head, *bodies, bump]))
             return
-        for n, body in enumerate(bodies):
-            self._update(" ;\n".join([*(head if n == 0 else []), body]))
-        self._update(bump)
+        with self._staged({graph: triples}) as moves:
+            self._update(" ;\n".join([*head, *moves, bump]))
+
+    def _too_large_for_one_request(self, triples: int) -> bool:
+        if self.endpoints.dialect == "virtuoso":
+            return triples > self.endpoints.batch_triples  # its SQL text limit
+        return triples > 500_000
+
+    @contextmanager
+    def _staged(self, added: Mapping[str, list[ox.Triple]]) -> Iterator[list[str]]:
+        """Fill a staging graph per target, in batches the server takes (requests of their
+        own), and yield the operations that add each to its target and drop it, for the one
+        final request that also registers the change and bumps the version.
+
+        Why: more than about 1,000 triples fail in one Virtuoso request, and batches written
+        straight into the target would leave it half changed if one failed. A staging graph
+        is never registered, so no query, dump or count sees it (they read registered graphs
+        only), and it is dropped when anything fails."""
+        staged: list[str] = []
+        moves: list[str] = []
+        try:
+            for graph, triples in added.items():
+                staging = self.graph_iri(f"staging/{secrets.token_hex(8)}")
+                staged.append(staging)
+                for blank, batch in _connected_batches(triples, self.endpoints.batch_triples):
+                    self._update(self._insert_op(staging, blank, batch), bump=False)
+                moves += [f"ADD SILENT <{staging}> TO <{graph}>",
+                          f"DROP SILENT GRAPH <{staging}>"]
+            yield moves
+        except BaseException:
+            for staging in staged:
+                try:
+                    self._update(f"DROP SILENT GRAPH <{staging}>", bump=False)
+                except FilmldError:
+                    log.warning("staging graph %s left behind (unregistered, unseen)",
+                                staging)
+            raise
 
     # -- reading ----------------------------------------------------------------------
     def select(self, sparql: str, *, timeout: float | None = None) -> list[Row]:
@@ -556,25 +592,23 @@ class RemoteStore(Store):
         """Drops, inserts, registry and version in one update request: one transaction on
         Oxigraph server, so all or nothing and durable on return (base.py contract). The
         server names blank nodes afresh (SPARQL 1.1 Update 3.1.1), as the embedded store does
-        when graphs are dropped in the same call. Virtuoso, beyond 1,000 triples: batches."""
+        when graphs are dropped in the same call. Too large for one request (Virtuoso,
+        beyond 1,000 triples): through staging graphs, still one final request."""
         drop = list(drop)
         added = {graph: list(triples) for graph, triples in (add or {}).items()}
         ops = [f"DROP SILENT GRAPH <{graph}>" for graph in drop]
         total = sum(len(t) for t in added.values())
-        bodies = [self._insert_op(graph, blank, batch)
-                  for graph, triples in added.items()
-                  for blank, batch in _connected_batches(triples, self.endpoints.batch_triples)]
         registry = [self._registry_ops(graph, None, unregister=True) for graph in drop
                     if graph not in added]
         registry += [self._registry_ops(graph, UNHASHED) for graph in added]
         bump = " ;\n".join([self._bump(), *filter(None, registry)])
-        if self.endpoints.dialect == "virtuoso" and total > self.endpoints.batch_triples:
-            if ops:
-                self._update(" ;\n".join(ops))
-            for body in bodies:
-                self._update(body)
-            self._update(bump)
+        if self._too_large_for_one_request(total):
+            with self._staged(added) as moves:
+                self._update(" ;\n".join([*ops, *moves, bump]))
             return
+        bodies = [self._insert_op(graph, blank, batch)
+                  for graph, triples in added.items()
+                  for blank, batch in _connected_batches(triples, self.endpoints.batch_triples)]
         self._update(" ;\n".join([*ops, *bodies, bump]))
 
     @contextmanager
