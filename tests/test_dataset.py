@@ -79,12 +79,28 @@ def test_dumps_are_generators(shared_app):
         assert isinstance(dump(store, suffix, BASE), types.GeneratorType), suffix
 
 
+def _hold_counts(monkeypatch):
+    """VoID's store scans wait for the returned Event (10 s at most): a slow store, on cue."""
+    import threading
+
+    import filmld.void
+
+    release = threading.Event()
+    count = filmld.void.compute_statistics
+
+    def slow_count(*args):
+        release.wait(10)
+        return count(*args)
+
+    monkeypatch.setattr(filmld.void, "compute_statistics", slow_count)
+    return release
+
+
 def test_void_of_a_slow_store_answers_at_once_with_its_previous_counts(tmp_path,
                                                                         monkeypatch):
     """Counting scans the whole store (32 s at 100k films): after a change, a store whose
     last count was slow is answered with its previous counts, validated by their own
     version (no Last-Modified, never kept by the render cache), until the new count is in."""
-    import threading
     import time
 
     import filmld.void
@@ -103,14 +119,7 @@ def test_void_of_a_slow_store_answers_at_once_with_its_previous_counts(tmp_path,
         before, fresh = triples()
         assert "Last-Modified" in fresh
         monkeypatch.setattr(filmld.void, "STALE_AFTER_SECONDS", 0.0)  # every count is "slow"
-        release = threading.Event()
-        count = filmld.void.compute_statistics
-
-        def slow_count(*args):
-            release.wait(10)
-            return count(*args)
-
-        monkeypatch.setattr(filmld.void, "compute_statistics", slow_count)
+        release = _hold_counts(monkeypatch)
         added = [ox.Triple(ox.NamedNode(f"{BASE}id/thing/t{i}"),
                            ox.NamedNode("https://schema.org/name"), ox.Literal(f"t{i}"))
                  for i in range(7)]
@@ -132,20 +141,12 @@ def test_void_of_a_store_still_counting_for_the_first_time_is_a_503_then_its_cou
         tmp_path, monkeypatch):
     """No earlier count can stand in: the request waits FIRST_WAIT_SECONDS at most, then
     says the scan is under way (503, Retry-After); the scan goes on and is then served."""
-    import threading
     import time
 
     import filmld.void
 
     monkeypatch.setattr(filmld.void, "FIRST_WAIT_SECONDS", 0.2)
-    release = threading.Event()
-    count = filmld.void.compute_statistics
-
-    def slow_count(*args):
-        release.wait(10)
-        return count(*args)
-
-    monkeypatch.setattr(filmld.void, "compute_statistics", slow_count)
+    release = _hold_counts(monkeypatch)
     # a base no other test counted, so neither memory nor the file cache knows it
     base = f"http://127.0.0.1:8000/first-count-{time.time_ns()}/"
     app = create_app(Settings(store=str(tmp_path / "store"), base_url=base))
