@@ -222,21 +222,22 @@ def test_passed_through_errors_keep_line_column_and_the_time_limit(client, monke
     bad = client.get("/sparql", query_string={"query": "SELECT *\nWHERE {\n?s ?p }",
                                               "format": fmt if fmt != "nt" else "csv"})
     assert bad.status_code == 400 and bad.get_json()["error"]["line"] == 3
+    import filmld.native_results
     import filmld.sparql_passthrough
     import filmld.web.sparql
 
     store = client.application.extensions["filmld.store"]
     real = store.query_stream
-    size = 1000 if fmt == "json" else 100  # JSON beyond HOLD_BYTES: the relay reads ahead
+    size = 1000 if fmt == "json" else 100
     monkeypatch.setattr(store, "query_stream",
                         lambda *a, **k: _StopsAfter(real(*a, **k), size))
     query = _construct(25) if fmt == "nt" else _select(25)
     early = client.get("/sparql", query_string={"query": query, "format": fmt})
     assert early.status_code == 503 and early.headers["Retry-After"]  # before any byte
     for module in (filmld.sparql_passthrough, filmld.web.sparql):
-        # the relay (JSON beyond HOLD_BYTES) writes rows in batches of 256: only its
-        # head is out when the time is up
-        monkeypatch.setattr(module, "HOLD_BYTES", 10 if fmt == "json" else 60)
+        monkeypatch.setattr(module, "HOLD_BYTES", 60)
+    # JSON's rows are found by native_results.RowWriter, which holds SCAN_BYTES first
+    monkeypatch.setattr(filmld.native_results, "SCAN_BYTES", 200)
     late = client.get("/sparql", query_string={"query": query, "format": fmt})
     assert late.status_code == 200  # the headers were sent: the body says the cut
     assert late.headers["X-Filmld-Result-Truncated"] == "unknown"

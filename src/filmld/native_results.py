@@ -45,7 +45,7 @@ _XML_ROW = re.compile(rb"<result>")
 _NEWLINE = re.compile(rb"\n")
 
 
-class _Stop(Exception):
+class CapReached(Exception):
     """Raised from write() to stop pyoxigraph's serialiser: the cap is reached."""
 
 
@@ -66,12 +66,12 @@ class RowWriter:
     # -- the writer pyoxigraph calls ------------------------------------------------------
     def write(self, data) -> int:
         if self.cut:
-            raise _Stop
+            raise CapReached
         self.pending += data
         if len(self.pending) >= SCAN_BYTES:
             self._scan(final=False)
             if self.cut:
-                raise _Stop
+                raise CapReached
         return len(data)
 
     def flush(self) -> None:
@@ -169,7 +169,7 @@ def write_native(fmt: ResultFormat, solutions: ox.QuerySolutions, limit: int,
     writer = RowWriter(fmt.name, limit, emit)
     try:
         solutions.serialize(writer, format=NATIVE[fmt.name])
-    except Exception:  # pyoxigraph may wrap our _Stop in an error of its own
+    except Exception:  # pyoxigraph may wrap our CapReached in an error of its own
         if not writer.cut:
             raise
     writer.finish()

@@ -13,10 +13,9 @@ a row's end cannot be mistaken:
 - CSV: one row per line break outside double quotes (RFC 4180: a quoted field may hold
   line breaks; a quote inside one is doubled, so the parity of quotes says where one is);
 - XML: one `<result>` element per row (a `<` in text or attribute values is escaped);
-- JSON: the rows are only counted when an upper bound says the cap may be reached (the
-  number of `{` bytes less the three of the document's head: every row opens at least one
-  object); then the held answer is parsed. A JSON answer larger than HOLD_BYTES goes to
-  the relay, which counts while it parses.
+- JSON: Oxigraph server writes it with pyoxigraph's serialiser, whose rows
+  native_results.RowWriter finds in the bytes (its docstring says why that is exact), as
+  it does for the query workers' own answers, at any size.
 
 A cut writes what the relay writes at a cut (sparql_results.cut_ending: the XML comment, the
 N-Triples comment, CSV and TSV's last line once streaming has begun), so a cut answer never looks
@@ -25,23 +24,14 @@ complete and a complete one is never marked cut.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
-import pyoxigraph as ox
-
-from filmld.sparql_protocol import RemoteAnswer, relay_remote
-from filmld.sparql_results import (
-    HOLD_BYTES,
-    ResultFormat,
-    cut_ending,
-    write_solutions,
-)
+from filmld.native_results import CapReached, RowWriter
+from filmld.sparql_protocol import RemoteAnswer
+from filmld.sparql_results import HOLD_BYTES, ResultFormat, cut_ending
 
 PIECE = 1 << 16
 """Bytes read from the remote answer at a time."""
-_JSON_HEAD_OBJECTS = 3
-"""`{"head":{...},"results":{"bindings":[` opens three objects before the first row."""
 
 
 class _LineRows:
@@ -154,8 +144,7 @@ def _read_held(stream) -> tuple[list[bytes], bool]:
     return held, False
 
 
-def pass_through(stream, kind: str, fmt: ResultFormat, limit: int,
-                 prefixes: dict[str, str] | None = None) -> RemoteAnswer:
+def pass_through(stream, kind: str, fmt: ResultFormat, limit: int) -> RemoteAnswer:
     """The remote answer `stream`, already in `fmt`, capped at `limit` rows or triples.
 
     Same contract as relay_remote: `state['truncated']` is set once `body` is exhausted,
@@ -171,7 +160,7 @@ def pass_through(stream, kind: str, fmt: ResultFormat, limit: int,
                 state.update(truncated=False, rows=1)
                 return
             if fmt.name == "json":
-                yield from _json(stream, kind, fmt, limit, prefixes, state)
+                yield from _json(stream, limit, state)
                 return
             yield from _counted(stream, fmt, limit, state)
         finally:
@@ -216,58 +205,18 @@ def _counted(stream, fmt: ResultFormat, limit: int, state: dict) -> Iterator[byt
     state.update(truncated=False, rows=rows)
 
 
-def _json(stream, kind: str, fmt: ResultFormat, limit: int, prefixes, state: dict
-          ) -> Iterator[bytes]:
-    held, complete = _read_held(stream)
-    if not complete:  # a large answer: the relay parses, counts and cuts as it goes
-        answer = relay_remote(_Chained(held, stream), kind, fmt, limit, prefixes)
-        try:
-            yield from answer.body
-        finally:
-            answer.body.close()
-            state.update(answer.state)
-        return
-    data = b"".join(held)
-    if data.count(b"{") - _JSON_HEAD_OBJECTS <= limit:
-        state.update(truncated=False)
-        yield data
-        return
-    rows = len(json.loads(data).get("results", {}).get("bindings", []))
-    if rows <= limit:
-        state.update(truncated=False, rows=rows)
-        yield data
-        return
+def _json(stream, limit: int, state: dict) -> Iterator[bytes]:
+    """Oxigraph server's JSON is pyoxigraph's serialiser's: native_results.RowWriter finds
+    its rows in the bytes, as it does in the query workers, at any size."""
     out: list[bytes] = []
-    parsed = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
-    names = [v.value for v in parsed.variables]
-    written, cut = write_solutions(fmt, names, parsed, limit, out.append)
-    del parsed
-    state.update(truncated=cut, rows=written)
-    yield b"".join(out)
-
-
-class _Chained:
-    """Held pieces, then the rest of the stream, as one readable stream (for the relay)."""
-
-    def __init__(self, held: list[bytes], stream) -> None:
-        self.held = memoryview(b"".join(held))
-        self.stream = stream
-
-    def read(self, size: int = -1) -> bytes:
-        """At most `size` bytes (pyoxigraph's reader needs no more than it asked for)."""
-        size = PIECE if size is None or size < 0 else size
-        if self.held:
-            data, self.held = bytes(self.held[:size]), self.held[size:]
-            return data
-        return self.stream.read(size)
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self.stream.close()
+    writer = RowWriter("json", limit, out.append)
+    try:
+        while piece := stream.read(PIECE):
+            writer.write(piece)
+            yield from out
+            out.clear()
+    except CapReached:  # the cap: nothing more is read
+        pass
+    writer.finish()
+    yield from out
+    state.update(truncated=writer.cut, rows=writer.rows)

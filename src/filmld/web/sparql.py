@@ -368,7 +368,7 @@ def _remote_answer(operation: Operation, shape, fmt, limit: int) -> RemoteAnswer
     the_store = store()
     if the_store.answers_in(shape.kind, fmt.name):
         source = _remote_source(operation, shape, fmt.media_type)
-        answer = pass_through(source, shape.kind, fmt, limit, prefixes(settings().base_url))
+        answer = pass_through(source, shape.kind, fmt, limit)
     else:
         source = _remote_source(operation, shape)
         answer = relay_remote(source, shape.kind, fmt, limit, prefixes(settings().base_url))
