@@ -29,11 +29,11 @@ from filmld.sparql_results import (
     HOLD_BYTES,
     RESULT_FORMATS,
     STREAMS_EARLY,
-    formats_for,
     lead_json_cut,
     write_boolean,
     write_solutions,
     write_triples,
+    xml_rules,
 )
 from filmld.xml_chars import NotInXml, xml_guard
 
@@ -42,8 +42,6 @@ from filmld.xml_chars import NotInXml, xml_guard
 PIECE_BYTES = 64 << 10
 """Output sent in pieces of about this size once streaming."""
 _FRAME = struct.Struct(">cI")
-XML_FORMATS = {"xml": "the SPARQL XML results format", "rdf": "RDF/XML"}
-"""Result formats that are XML 1.0 (filmld.xml_chars), as messages name them."""
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 
 
@@ -174,9 +172,8 @@ def answer(store: ox.Store, request: dict, channel: Channel) -> None:
         return
     output = Output(channel, fmt.content_type, fmt.name in STREAMS_EARLY)
     emit = output.emit
-    if fmt.name in XML_FORMATS:
-        emit = xml_guard(emit, XML_FORMATS[fmt.name], [f.name for f in formats_for(fmt.kinds[0])
-                                           if f.name not in XML_FORMATS])
+    if (rules := xml_rules(fmt)) is not None:
+        emit = xml_guard(emit, *rules)
     try:
         if isinstance(result, ox.QueryBoolean):
             write_boolean(fmt, bool(result), emit)

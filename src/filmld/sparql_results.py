@@ -129,6 +129,19 @@ def formats_for(kind: str) -> list[ResultFormat]:
     return [f for f in RESULT_FORMATS.values() if kind in f.kinds]
 
 
+XML_LABELS = {"xml": "the SPARQL XML results format", "rdf": "RDF/XML"}
+"""The result formats that are XML 1.0 (filmld.xml_chars), as messages name them."""
+
+
+def xml_rules(fmt: ResultFormat) -> tuple[str, list[str]] | None:
+    """For an XML format, xml_chars.xml_guard's arguments: its name in messages, and the
+    formats of its kind that can carry what XML cannot; None for the others."""
+    if fmt.name not in XML_LABELS:
+        return None
+    return XML_LABELS[fmt.name], [f.name for f in formats_for(fmt.kinds[0])
+                                  if f.name not in XML_LABELS]
+
+
 def format_named(name: str, kind: str) -> ResultFormat | None:
     """The format a ?format= value names for this kind of query (short name or media type)."""
     key = name.split(";", 1)[0].strip().lower()

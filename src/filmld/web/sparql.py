@@ -35,7 +35,7 @@ from filmld.errors import BadRequest, PayloadTooLarge, SyntaxProblem, Unsupporte
 from filmld.inline_queries import is_bounded_tokens
 from filmld.namespaces import prefixes
 from filmld.query_pool import QueryPool, QueryRequest, QuerySlots
-from filmld.query_worker import XML_FORMATS, syntax_error
+from filmld.query_worker import syntax_error
 from filmld.sparql import (
     UpdateRefused,
     allowed_graphs,
@@ -61,6 +61,7 @@ from filmld.sparql_results import (
     formats_for,
     lead_json_cut,
     stream_cut_marker,
+    xml_rules,
 )
 from filmld.web.http import CACHE_MARK
 from filmld.web.state import settings, store
@@ -372,9 +373,8 @@ def _remote_answer(operation: Operation, shape, fmt, limit: int) -> RemoteAnswer
     else:
         source = _remote_source(operation, shape)
         answer = relay_remote(source, shape.kind, fmt, limit, prefixes(settings().base_url))
-    if fmt.name in XML_FORMATS:  # what the remote server writes raw, XML cannot carry
-        answer.body = guard_pieces(answer.body, XML_FORMATS[fmt.name], [
-            f.name for f in formats_for(shape.kind) if f.name not in XML_FORMATS])
+    if (rules := xml_rules(fmt)) is not None:  # the remote server writes raw what XML cannot
+        answer.body = guard_pieces(answer.body, *rules)
     return answer
 
 
