@@ -36,7 +36,7 @@ def is_bounded(query: str) -> bool:
 def is_bounded_tokens(stream: list[Token]) -> bool:
     """is_bounded on the tokens the policy already has (QueryShape.tokens)."""
     at = _after_prologue(stream)
-    if at is None or at >= len(stream) or stream[at].kind != "word":
+    if at >= len(stream) or stream[at].kind != "word":
         return False
     form = stream[at].text.lower()
     if form == "describe":
@@ -68,7 +68,7 @@ def is_bounded_tokens(stream: list[Token]) -> bool:
             and rest[0].text.lower() == "limit" and rest[1].text.isdigit())
 
 
-def _after_prologue(stream: list[Token]) -> int | None:
+def _after_prologue(stream: list[Token]) -> int:
     """The index of the query form's keyword, past BASE and PREFIX declarations."""
     at = 0
     while at < len(stream) and stream[at].kind == "word":
