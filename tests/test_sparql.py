@@ -150,6 +150,30 @@ def test_format_parameter_overrides_accept(client, name, media_type):
     assert response.mimetype == media_type
 
 
+@pytest.mark.parametrize("query, accept, media_type", [
+    (CAST, "application/sparql-results+json; charset=utf-8", RESULTS_JSON),
+    (CAST, "text/csv;charset=UTF-8", "text/csv"),
+    (CAST, "text/csv; header=present", "text/csv"),
+    (CAST, "application/sparql-results+xml;charset=utf-8;q=0.9, text/csv;q=0.5",
+     "application/sparql-results+xml"),
+    (f"ASK {{ <{FILM}> ?p ?o }}", "text/tab-separated-values; charset=utf-8",
+     "text/tab-separated-values"),
+    (f"DESCRIBE <{FILM}>", "text/turtle; charset=utf-8", "text/turtle"),
+    (f"DESCRIBE <{FILM}>", 'application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"',
+     "application/ld+json"),
+    (CAST, "application/sparql-results+json;q=abc", RESULTS_JSON),  # no valid range: absent
+])
+def test_accept_parameters_other_than_q_never_prevent_a_match(client, query, accept,
+                                                              media_type):
+    """RFC 9110 12.5.1 and the README's negotiation rules: `text/csv; charset=utf-8` names the
+    very type /sparql serves (it is UTF-8); it was a 406."""
+    response = get(client, query, accept)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == media_type
+    described = client.get("/sparql", headers={"Accept": "application/n-triples; charset=utf-8"})
+    assert described.mimetype == "application/n-triples"
+
+
 def test_nothing_acceptable_is_406(client):
     assert_error(get(client, CAST, "image/png"), 406, "available")
     assert_error(get(client, CAST, format="ttl"), 406, "available")
