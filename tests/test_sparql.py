@@ -733,6 +733,18 @@ def test_undeclared_prefix_is_named_with_line_and_column(client):
     assert "Prefix not found" not in error["message"] and "\\u{" not in error["message"]
 
 
+@pytest.mark.parametrize("query, words", [
+    ("SELECT * WHERE { ?s ?p <http://example.org/a b> }", "IRI"),  # a space in an IRI
+    ("PREFIX ex: http://example.org/ SELECT * WHERE { ?s ?p ?o }", '"<"'),  # no brackets
+])
+def test_a_malformed_iri_is_not_called_an_undeclared_prefix(client, query, words):
+    """`<http://a b>` was answered "undeclared prefix 'http:' (declare it first: PREFIX
+    http: <...>)": advice that cannot fix the query. The parser's own message stays."""
+    error = assert_error(get(client, query), 400, words)
+    assert "prefix" not in error["message"].lower()
+    assert error["line"] == 1 and error["column"]
+
+
 def test_preflight_has_no_content_type_and_titles_are_sentence_case(client):
     preflight = client.options("/sparql", headers={"Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 204 and "Content-Type" not in preflight.headers

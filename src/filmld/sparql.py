@@ -266,6 +266,11 @@ def undeclared_prefix(query: str, line: int, column: int) -> str | None:
                 declared.add(following.text.split(":", 1)[0])
             continue
         if token.kind == "pname" and (index == 0 or stream[index - 1].text.lower() != "prefix"):
+            previous = stream[index - 1] if index else None
+            if text.startswith("//", token.position + len(token.text)) or (
+                    previous is not None and previous.text == "<"
+                    and previous.position + 1 == token.position):
+                continue  # an IRI the lexer could not read (`<http://a b>`, no brackets)
             prefix = token.text.split(":", 1)[0]
             if prefix not in declared:
                 return prefix
