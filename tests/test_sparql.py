@@ -733,6 +733,19 @@ def test_undeclared_prefix_is_named_with_line_and_column(client):
     assert "Prefix not found" not in error["message"] and "\\u{" not in error["message"]
 
 
+@pytest.mark.parametrize("query, line, column", [
+    ("SELEC * WHERE { ?s ?p ?o }", 1, 1),
+    ("PREFIX ex: <http://example.org/>\n  SELCT * WHERE { ?s ?p ?o }", 2, 3),
+    ("# nothing but a comment\n", 2, 1),
+])
+def test_a_query_without_a_query_form_is_a_syntax_error_with_line_and_column(
+        client, query, line, column):
+    """A misspelt SELECT was a 400 "Bad request" with no line or column, unlike every other
+    syntax error: clients that point at the error (YASGUI) had nothing to point at."""
+    error = assert_error(get(client, query), 400, "not a SPARQL query")
+    assert (error["title"], error["line"], error["column"]) == ("Syntax error", line, column)
+
+
 @pytest.mark.parametrize("query, words", [
     ("SELECT * WHERE { ?s ?p <http://example.org/a b> }", "IRI"),  # a space in an IRI
     ("PREFIX ex: http://example.org/ SELECT * WHERE { ?s ?p ?o }", '"<"'),  # no brackets
