@@ -150,6 +150,30 @@ def test_format_parameter_overrides_accept(client, name, media_type):
     assert response.mimetype == media_type
 
 
+@pytest.mark.parametrize("query, accept, media_type", [
+    (CAST, "application/sparql-results+json; charset=utf-8", RESULTS_JSON),
+    (CAST, "text/csv;charset=UTF-8", "text/csv"),
+    (CAST, "text/csv; header=present", "text/csv"),
+    (CAST, "application/sparql-results+xml;charset=utf-8;q=0.9, text/csv;q=0.5",
+     "application/sparql-results+xml"),
+    (f"ASK {{ <{FILM}> ?p ?o }}", "text/tab-separated-values; charset=utf-8",
+     "text/tab-separated-values"),
+    (f"DESCRIBE <{FILM}>", "text/turtle; charset=utf-8", "text/turtle"),
+    (f"DESCRIBE <{FILM}>", 'application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"',
+     "application/ld+json"),
+    (CAST, "application/sparql-results+json;q=abc", RESULTS_JSON),  # no valid range: absent
+])
+def test_accept_parameters_other_than_q_never_prevent_a_match(client, query, accept,
+                                                              media_type):
+    """RFC 9110 12.5.1 and the README's negotiation rules: `text/csv; charset=utf-8` names the
+    very type /sparql serves (it is UTF-8); it was a 406."""
+    response = get(client, query, accept)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == media_type
+    described = client.get("/sparql", headers={"Accept": "application/n-triples; charset=utf-8"})
+    assert described.mimetype == "application/n-triples"
+
+
 def test_nothing_acceptable_is_406(client):
     assert_error(get(client, CAST, "image/png"), 406, "available")
     assert_error(get(client, CAST, format="ttl"), 406, "available")
@@ -707,6 +731,31 @@ def test_undeclared_prefix_is_named_with_line_and_column(client):
                          "undeclared prefix 'foo:'")
     assert error["line"] == 2 and error["column"]
     assert "Prefix not found" not in error["message"] and "\\u{" not in error["message"]
+
+
+@pytest.mark.parametrize("query, line, column", [
+    ("SELEC * WHERE { ?s ?p ?o }", 1, 1),
+    ("PREFIX ex: <http://example.org/>\n  SELCT * WHERE { ?s ?p ?o }", 2, 3),
+    ("# nothing but a comment\n", 2, 1),
+])
+def test_a_query_without_a_query_form_is_a_syntax_error_with_line_and_column(
+        client, query, line, column):
+    """A misspelt SELECT was a 400 "Bad request" with no line or column, unlike every other
+    syntax error: clients that point at the error (YASGUI) had nothing to point at."""
+    error = assert_error(get(client, query), 400, "not a SPARQL query")
+    assert (error["title"], error["line"], error["column"]) == ("Syntax error", line, column)
+
+
+@pytest.mark.parametrize("query, words", [
+    ("SELECT * WHERE { ?s ?p <http://example.org/a b> }", "IRI"),  # a space in an IRI
+    ("PREFIX ex: http://example.org/ SELECT * WHERE { ?s ?p ?o }", '"<"'),  # no brackets
+])
+def test_a_malformed_iri_is_not_called_an_undeclared_prefix(client, query, words):
+    """`<http://a b>` was answered "undeclared prefix 'http:' (declare it first: PREFIX
+    http: <...>)": advice that cannot fix the query. The parser's own message stays."""
+    error = assert_error(get(client, query), 400, words)
+    assert "prefix" not in error["message"].lower()
+    assert error["line"] == 1 and error["column"]
 
 
 def test_preflight_has_no_content_type_and_titles_are_sentence_case(client):

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from filmld.errors import BadRequest, PayloadTooLarge
+from filmld.errors import BadRequest, PayloadTooLarge, SyntaxProblem
 
 MAX_NESTING = 128
 """Deepest nesting of (), {} and [] accepted; pyoxigraph's parser dies at about 10,000."""
@@ -216,8 +216,14 @@ def analyse(query: str, *, max_length: int = 20000, base: str = "") -> QueryShap
                 continue
             (from_named if named else from_graphs).append(iri)
     if not form:
-        raise BadRequest("this is not a SPARQL query: it should be a SELECT, ASK, CONSTRUCT "
-                         "or DESCRIBE after any BASE and PREFIX declarations")
+        at = 0  # where the query form should be: past the BASE and PREFIX declarations
+        while at < len(stream) and stream[at].text.lower() in ("base", "prefix"):
+            at += 2 if stream[at].text.lower() == "base" else 3
+        line, column = _line_column(text, stream[at].position if at < len(stream)
+                                    else len(text))
+        raise SyntaxProblem("this is not a SPARQL query: it should be a SELECT, ASK, CONSTRUCT "
+                            "or DESCRIBE after any BASE and PREFIX declarations",
+                            line=line, column=column)
     return QueryShape(form, from_graphs, from_named, deterministic, stream)
 
 
@@ -266,6 +272,11 @@ def undeclared_prefix(query: str, line: int, column: int) -> str | None:
                 declared.add(following.text.split(":", 1)[0])
             continue
         if token.kind == "pname" and (index == 0 or stream[index - 1].text.lower() != "prefix"):
+            previous = stream[index - 1] if index else None
+            if text.startswith("//", token.position + len(token.text)) or (
+                    previous is not None and previous.text == "<"
+                    and previous.position + 1 == token.position):
+                continue  # an IRI the lexer could not read (`<http://a b>`, no brackets)
             prefix = token.text.split(":", 1)[0]
             if prefix not in declared:
                 return prefix

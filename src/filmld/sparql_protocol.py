@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pyoxigraph as ox
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from filmld.errors import BadRequest, NotAcceptable
 from filmld.formats import RDF_FORMATS, RdfFormat
+from filmld.negotiation import accept_ranges
 from filmld.sparql_results import (
     RESULT_FORMATS,
     ResultFormat,
@@ -108,7 +107,10 @@ def _by_accept(kind: str, accept: str) -> ResultFormat | str:
                 candidates.setdefault(alias, fmt)
     for media_type in _HTML_TYPES:
         candidates[media_type] = HTML
-    best = parse_accept_header(accept, MIMEAccept).best_match(list(candidates))
+    ranges = accept_ranges(accept)  # parameters other than q never prevent a match
+    if not ranges:  # no valid range left (malformed q-values): as if Accept were absent
+        return available[0]
+    best = ranges.best_match(list(candidates))
     if best is None:
         raise NotAcceptable(
             "none of the media types in Accept is available for this query; available: "
@@ -134,7 +136,7 @@ def choose_description_format(accept: str | None, explicit: str | None = None
     candidates: dict[str, RdfFormat | str] = {f.media_type: f for f in RDF_FORMATS.values()}
     candidates.update({m: HTML for m in _HTML_TYPES})
     candidates.setdefault("application/json", RDF_FORMATS["jsonld"])
-    best = parse_accept_header(accept, MIMEAccept).best_match(list(candidates))
+    best = accept_ranges(accept).best_match(list(candidates))
     return candidates[best] if best else RDF_FORMATS["ttl"]
 
 
