@@ -99,6 +99,24 @@ def test_non_utf8_charset_is_415_and_bad_bytes_400(client):
                              content_type="application/sparql-query"), 400, "UTF-8")
 
 
+def test_options_and_405_name_the_same_methods(client):
+    allowed = {m.strip() for m in client.put("/sparql").headers["Allow"].split(",")}
+    options = client.options("/sparql", headers={"Origin": "https://yasgui.example",
+                                                 "Access-Control-Request-Method": "POST"})
+    assert {m.strip() for m in options.headers["Allow"].split(",")} == allowed
+    assert {"GET", "HEAD", "POST", "OPTIONS"} <= allowed
+
+
+def test_a_negotiated_error_says_vary_accept(client):
+    """Errors are a page for browsers and JSON otherwise: caches must key them by Accept."""
+    refused = client.get("/sparql", query_string={"query": "ASK {}"},
+                         headers={"Accept": "image/png"})
+    assert refused.status_code == 406
+    assert "Accept" in refused.headers["Vary"]
+    bad = client.get("/sparql", query_string={"query": "SELECT nope"})
+    assert bad.status_code == 400 and "Accept" in bad.headers["Vary"]
+
+
 def test_put_is_405(client):
     assert client.put("/sparql", data={"query": "ASK {}"}).status_code == 405
 

@@ -30,6 +30,10 @@ def error_response(error: FilmldError) -> Response:
         response.status_code = error.status
     response.headers.update(error.headers)
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    if "accept" not in response.headers.get("Vary", "").lower():
+        # the body is a page for browsers and JSON otherwise (RFC 9110 section 12.5.5)
+        vary = response.headers.get("Vary")
+        response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"
     return response
 
 

@@ -489,11 +489,11 @@ def _preflight() -> Response:
     response = Response(status=204)
     del response.headers["Content-Type"]  # no body, so no Content-Type (RFC 9110 9.3.7)
     response.headers.update(CORS)
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = request.headers.get(
         "Access-Control-Request-Headers", "Content-Type, Accept")
     response.headers["Access-Control-Max-Age"] = "86400"
-    response.headers["Allow"] = "GET, POST, OPTIONS"
+    response.headers["Allow"] = "GET, HEAD, POST, OPTIONS"  # as a 405 says (errors.py)
     return response
 
 
