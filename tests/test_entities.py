@@ -180,6 +180,19 @@ def test_unknown_iri_is_404_json_for_clients_and_html_for_browsers(reader):
     assert "<h1>404" in as_html.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("method, path", [("GET", "/id/person/cher/"),
+                                          ("GET", "/id/person/cher.ttl/"),
+                                          ("GET", "/no/such/path"),
+                                          ("POST", "/id/person/cher")])
+def test_errors_outside_the_views_say_they_vary_with_accept(reader, method, path):
+    """An error is a page for browsers and JSON otherwise, so a shared cache must key it by
+    Accept (RFC 9110 section 12.5.5): Werkzeug's own 404 (no route) and 405 too."""
+    for accept in (BROWSER, "application/json"):
+        response = reader.open(path, method=method, headers={"Accept": accept})
+        assert response.status_code in (404, 405)
+        assert "accept" in response.headers.get("Vary", "").lower(), (path, accept)
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 def test_other_methods_are_405_with_allow(reader, method):
     response = reader.open("/id/person/cher", method=method)
