@@ -407,6 +407,18 @@ def test_large_descriptions_are_paged_never_truncated(tmp_path):
         app.extensions["filmld.store"].close()
 
 
+@pytest.mark.parametrize("path", ["/id/person/cher", "/id/person/cher.ttl",
+                                  "/id/person/cher.html", "/ontology/Character.ttl",
+                                  "/shapes/Movie.html", "/id/person/", "/"])
+@pytest.mark.parametrize("page", ["%C2%B2", "%E2%91%A0", "%D9%A1"])  # ², ① and Arabic 1
+def test_page_numbers_in_other_scripts_are_400_never_500(reader, path, page, caplog):
+    """`str.isdigit()` is true of "²", which int() refuses: ?page= takes ASCII digits only."""
+    response = reader.get(f"{path}?page={page}", headers={"Accept": "text/turtle"})
+    assert response.status_code == 400, response.data
+    assert "?page=" in response.get_json()["error"]["message"]
+    assert "unexpected error" not in caplog.text
+
+
 # -- JSON-LD ------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", ["/id/film/mask-1985", "/id/person/cher",
                                   "/id/character/rocky-dennis", "/id/summary/mask-1985-1",
