@@ -56,6 +56,8 @@ ENTITIES = _entities()
     ("text/*", None, "ttl"),
     ("application/*;q=0.9, text/html;q=0.1", None, "jsonld"),
     ("text/html;q=0, */*", None, "ttl"),
+    ("text/html;q=0, application/xhtml+xml, text/turtle;q=0.1", None, "ttl"),
+    ("application/ld+json;q=0, application/json, application/n-triples;q=0.5", None, "nt"),
     # Parameters other than q never prevent a match (RFC 9110 section 12.5.1).
     ("text/turtle; charset=utf-8", None, "ttl"),
     ("text/html;level=1", None, "html"),
@@ -78,7 +80,12 @@ def test_choose_format_table(accept, explicit, expected):
 
 @pytest.mark.parametrize("accept, explicit", [
     ("image/png", None), ("text/csv, application/pdf;q=0.5", None), (None, "docx"),
-    ("text/turtle;q=0", None)])
+    ("text/turtle;q=0", None),
+    # q=0 is "not acceptable" (RFC 9110 section 12.4.2) for the type the document is
+    # served as, whichever alias of it the client accepts.
+    ("text/html;q=0, application/xhtml+xml", None),
+    ("application/ld+json;q=0, application/json", None),
+    ("*/*;q=0, application/json, application/ld+json;q=0", None)])
 def test_nothing_acceptable_is_406_listing_formats(accept, explicit):
     with pytest.raises(NotAcceptable) as raised:
         choose_format(accept, explicit)
@@ -156,6 +163,13 @@ def test_suffix_wins_over_accept(reader):
     response = reader.get("/id/person/cher.nt", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/n-triples; charset=utf-8"
+
+
+def test_a_type_refused_with_q_0_is_never_served_under_an_alias(reader):
+    for accept in ("text/html;q=0, application/xhtml+xml",
+                   "application/ld+json;q=0, application/json"):
+        response = reader.get("/id/person/cher", headers={"Accept": accept})
+        assert response.status_code == 406, (accept, response.headers.get("Location"))
 
 
 def test_406_lists_the_available_media_types(reader):
