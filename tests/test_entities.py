@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -274,6 +275,29 @@ def test_if_none_match_and_if_modified_since_answer_304(reader):
     # If-None-Match wins over If-Modified-Since (RFC 9110 section 13.2.2)
     assert reader.get("/id/film/mask-1985.ttl", headers={
         "If-None-Match": '"stale"', "If-Modified-Since": modified}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/id/film/mask-1985.ttl", "/dataset.nt"])
+def test_dates_in_every_http_date_format_are_compared_and_lists_ignored(reader, path):
+    """A recipient MUST accept all three HTTP-date formats (RFC 9110 section 5.6.7); asctime
+    carries no zone (it is GMT), nor does `-0000`: comparing them was a 500. A list of dates
+    is no valid date and is ignored (sections 13.1.3, 13.1.4)."""
+    first = reader.get(path)
+    modified = first.headers["Last-Modified"]  # IMF-fixdate, e.g. Sun, 06 Nov 1994 08:49:37 GMT
+    when = parsedate_to_datetime(modified)
+    for later in (when.strftime("%a %b %d %H:%M:%S %Y").replace(" 0", "  ", 1)
+                  if when.day < 10 else when.strftime("%a %b %d %H:%M:%S %Y"),  # asctime
+                  when.strftime("%A, %d-%b-%y %H:%M:%S GMT"),  # RFC 850
+                  modified.replace("GMT", "-0000")):
+        assert reader.get(path, headers={"If-Modified-Since": later}).status_code == 304, later
+        assert reader.get(path, headers={"If-Unmodified-Since": later}).status_code == 200
+    old = "Sun Nov  6 08:49:37 1994"
+    assert reader.get(path, headers={"If-Modified-Since": old}).status_code == 200
+    assert reader.get(path, headers={"If-Unmodified-Since": old}).status_code == 412
+    listed = f"{modified}, {modified}"
+    assert reader.get(path, headers={"If-Modified-Since": listed}).status_code == 200
+    assert reader.get(path, headers={"If-Unmodified-Since": f"{old}, {old}"}).status_code \
+        == 200
 
 
 def test_dumps_revalidate_too(reader):
