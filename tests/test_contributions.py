@@ -753,7 +753,8 @@ def test_the_kind_table_comes_from_the_data(app):
 
 # Defect 6: page numbers are bounded.
 
-@pytest.mark.parametrize("page", ["99999999999999999999", "0", "-1", "abc", "1e3", "1000001"])
+@pytest.mark.parametrize("page", ["99999999999999999999", "0", "-1", "abc", "1e3", "1000001",
+                                  "%C2%B2"])  # "²": str.isdigit() says yes, int() no
 def test_page_out_of_range_is_400_in_the_error_shape(client, page):
     response = client.get(f"/contributions?page={page}")
     assert response.status_code == 400

@@ -578,3 +578,14 @@ def test_kind_listing_pages_every_entity_of_a_kind(many_films):
                          "{ ?s a <https://schema.org/PerformanceRole> }")
     assert len(seen) == int(count[0]["n"].value)
     assert client.get("/id/nothing/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/id/person/", "/id/film/"])
+@pytest.mark.parametrize("page", ["9223372036854775807", "99999999999999999999999"])
+def test_a_page_far_past_the_last_is_404_never_500(reader, path, page, caplog):
+    """The listing's OFFSET ((page - 1) * per page) overflowed the SPARQL engine's integer
+    and failed to parse: a page past the last is a 404 whatever its number."""
+    response = reader.get(f"{path}?page={page}", headers={"Accept": "application/json"})
+    assert response.status_code == 404, response.data
+    assert "there is no page" in response.get_json()["error"]["message"]
+    assert "unexpected error" not in caplog.text

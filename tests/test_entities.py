@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -56,6 +57,8 @@ ENTITIES = _entities()
     ("text/*", None, "ttl"),
     ("application/*;q=0.9, text/html;q=0.1", None, "jsonld"),
     ("text/html;q=0, */*", None, "ttl"),
+    ("text/html;q=0, application/xhtml+xml, text/turtle;q=0.1", None, "ttl"),
+    ("application/ld+json;q=0, application/json, application/n-triples;q=0.5", None, "nt"),
     # Parameters other than q never prevent a match (RFC 9110 section 12.5.1).
     ("text/turtle; charset=utf-8", None, "ttl"),
     ("text/html;level=1", None, "html"),
@@ -78,7 +81,12 @@ def test_choose_format_table(accept, explicit, expected):
 
 @pytest.mark.parametrize("accept, explicit", [
     ("image/png", None), ("text/csv, application/pdf;q=0.5", None), (None, "docx"),
-    ("text/turtle;q=0", None)])
+    ("text/turtle;q=0", None),
+    # q=0 is "not acceptable" (RFC 9110 section 12.4.2) for the type the document is
+    # served as, whichever alias of it the client accepts.
+    ("text/html;q=0, application/xhtml+xml", None),
+    ("application/ld+json;q=0, application/json", None),
+    ("*/*;q=0, application/json, application/ld+json;q=0", None)])
 def test_nothing_acceptable_is_406_listing_formats(accept, explicit):
     with pytest.raises(NotAcceptable) as raised:
         choose_format(accept, explicit)
@@ -158,6 +166,13 @@ def test_suffix_wins_over_accept(reader):
     assert response.headers["Content-Type"] == "application/n-triples; charset=utf-8"
 
 
+def test_a_type_refused_with_q_0_is_never_served_under_an_alias(reader):
+    for accept in ("text/html;q=0, application/xhtml+xml",
+                   "application/ld+json;q=0, application/json"):
+        response = reader.get("/id/person/cher", headers={"Accept": accept})
+        assert response.status_code == 406, (accept, response.headers.get("Location"))
+
+
 def test_406_lists_the_available_media_types(reader):
     response = reader.get("/id/person/cher", headers={"Accept": "image/png"})
     assert response.status_code == 406
@@ -178,6 +193,19 @@ def test_unknown_iri_is_404_json_for_clients_and_html_for_browsers(reader):
     assert as_html.status_code == 404
     assert as_html.headers["Content-Type"].startswith("text/html")
     assert "<h1>404" in as_html.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/id/person/cher/"),
+                                          ("GET", "/id/person/cher.ttl/"),
+                                          ("GET", "/no/such/path"),
+                                          ("POST", "/id/person/cher")])
+def test_errors_outside_the_views_say_they_vary_with_accept(reader, method, path):
+    """An error is a page for browsers and JSON otherwise, so a shared cache must key it by
+    Accept (RFC 9110 section 12.5.5): Werkzeug's own 404 (no route) and 405 too."""
+    for accept in (BROWSER, "application/json"):
+        response = reader.open(path, method=method, headers={"Accept": accept})
+        assert response.status_code in (404, 405)
+        assert "accept" in response.headers.get("Vary", "").lower(), (path, accept)
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
@@ -247,6 +275,29 @@ def test_if_none_match_and_if_modified_since_answer_304(reader):
     # If-None-Match wins over If-Modified-Since (RFC 9110 section 13.2.2)
     assert reader.get("/id/film/mask-1985.ttl", headers={
         "If-None-Match": '"stale"', "If-Modified-Since": modified}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/id/film/mask-1985.ttl", "/dataset.nt"])
+def test_dates_in_every_http_date_format_are_compared_and_lists_ignored(reader, path):
+    """A recipient MUST accept all three HTTP-date formats (RFC 9110 section 5.6.7); asctime
+    carries no zone (it is GMT), nor does `-0000`: comparing them was a 500. A list of dates
+    is no valid date and is ignored (sections 13.1.3, 13.1.4)."""
+    first = reader.get(path)
+    modified = first.headers["Last-Modified"]  # IMF-fixdate, e.g. Sun, 06 Nov 1994 08:49:37 GMT
+    when = parsedate_to_datetime(modified)
+    for later in (when.strftime("%a %b %d %H:%M:%S %Y").replace(" 0", "  ", 1)
+                  if when.day < 10 else when.strftime("%a %b %d %H:%M:%S %Y"),  # asctime
+                  when.strftime("%A, %d-%b-%y %H:%M:%S GMT"),  # RFC 850
+                  modified.replace("GMT", "-0000")):
+        assert reader.get(path, headers={"If-Modified-Since": later}).status_code == 304, later
+        assert reader.get(path, headers={"If-Unmodified-Since": later}).status_code == 200
+    old = "Sun Nov  6 08:49:37 1994"
+    assert reader.get(path, headers={"If-Modified-Since": old}).status_code == 200
+    assert reader.get(path, headers={"If-Unmodified-Since": old}).status_code == 412
+    listed = f"{modified}, {modified}"
+    assert reader.get(path, headers={"If-Modified-Since": listed}).status_code == 200
+    assert reader.get(path, headers={"If-Unmodified-Since": f"{old}, {old}"}).status_code \
+        == 200
 
 
 def test_dumps_revalidate_too(reader):
@@ -392,6 +443,18 @@ def test_large_descriptions_are_paged_never_truncated(tmp_path):
             f"{FILM}.ttl?page=2"
     finally:
         app.extensions["filmld.store"].close()
+
+
+@pytest.mark.parametrize("path", ["/id/person/cher", "/id/person/cher.ttl",
+                                  "/id/person/cher.html", "/ontology/Character.ttl",
+                                  "/shapes/Movie.html", "/id/person/", "/"])
+@pytest.mark.parametrize("page", ["%C2%B2", "%E2%91%A0", "%D9%A1"])  # ², ① and Arabic 1
+def test_page_numbers_in_other_scripts_are_400_never_500(reader, path, page, caplog):
+    """`str.isdigit()` is true of "²", which int() refuses: ?page= takes ASCII digits only."""
+    response = reader.get(f"{path}?page={page}", headers={"Accept": "text/turtle"})
+    assert response.status_code == 400, response.data
+    assert "?page=" in response.get_json()["error"]["message"]
+    assert "unexpected error" not in caplog.text
 
 
 # -- JSON-LD ------------------------------------------------------------------------------

@@ -108,12 +108,14 @@ def count(store: Store, kind: Kind, base: str) -> int:
 def listing(store: Store, kind: Kind, base: str, *, page: int = 1,
             per_page: int = PER_LISTING, total: int | None = None) -> Listing:
     """Page `page` (from 1) of the entities of `kind`, named, sorted by name in the page."""
+    total = count(store, kind, base) if total is None else total
+    offset = (page - 1) * per_page
+    # Past the last page nothing is asked: a huge ?page= would overflow the engine's OFFSET.
     rows = store.select(f"SELECT ?s WHERE {{ {_pattern(kind, base)} }} "
-                        f"LIMIT {per_page} OFFSET {(page - 1) * per_page}")
+                        f"LIMIT {per_page} OFFSET {offset}") if offset < total else []
     subjects = [r["s"] for r in rows if isinstance(r["s"], ox.NamedNode)]
     names = labels(names_of(store, set(subjects)))
     links = sorted((link(s, names) for s in subjects), key=lambda li: li.text.lower())
-    total = count(store, kind, base) if total is None else total
     return Listing(kind, total, links, page, per_page)
 
 

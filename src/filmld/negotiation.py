@@ -114,6 +114,13 @@ def accept_ranges(accept: str) -> MIMEAccept:
     return MIMEAccept([(value.split(";", 1)[0].strip(), quality) for value, quality in ranges])
 
 
+def _refused(ranges: MIMEAccept, media_type: str) -> bool:
+    """True when the most specific range holding `media_type` has q=0, "not acceptable"
+    (RFC 9110 section 12.4.2): `text/html;q=0, application/xhtml+xml` refuses the HTML
+    document, which is served as text/html whichever alias chose it."""
+    return media_type in ranges and ranges.quality(media_type) == 0
+
+
 @lru_cache(maxsize=512)
 def _negotiate(accept: str, offered: tuple[str, ...]) -> str:
     # Cached: clients send the same few Accept headers, and parsing is the costly part.
@@ -122,7 +129,8 @@ def _negotiate(accept: str, offered: tuple[str, ...]) -> str:
     bare = accept_ranges(accept)
     if not bare:  # nothing valid in it (malformed q-values are dropped by the parser)
         return offered[0]
-    media = [m for m, name in MEDIA_TYPES.items() if name in offered]
+    media = [m for m, name in MEDIA_TYPES.items()
+             if name in offered and not _refused(bare, FORMATS[name].media_type)]
     best = bare.best_match(media)
     if best is None:
         available = [m for m in _AVAILABLE if MEDIA_TYPES[m] in offered]

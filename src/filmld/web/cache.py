@@ -20,6 +20,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 from filmld.errors import PreconditionFailed, error_body
@@ -65,10 +66,16 @@ def _entry(status: str, headers: list[tuple[str, str]], body: bytes) -> Entry:
 def _date(value: str | None):
     if value is None:
         return None
+    day, comma, _ = value.partition(",")  # one date has a comma after its day name at most
+    if comma and (not day.strip().isalpha() or value.count(",") > 1):
+        return None  # a list of dates is no valid date: ignored (sections 13.1.3, 13.1.4)
     try:
-        return parsedate_to_datetime(value)
+        parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None  # an unparseable date is ignored (sections 13.1.3, 13.1.4)
+    # asctime (one of the three HTTP-date formats, section 5.6.7) and "-0000" name no zone:
+    # HTTP dates are GMT, and a naive datetime cannot be compared with Last-Modified.
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _tags(field: str) -> list[str]:

@@ -164,7 +164,7 @@ LISTING_TYPES = ["application/json", "text/html", "text/turtle", "application/ld
 def listing() -> Response:
     size = min(settings().page_size, 100)
     text = request.args.get("page", "1")
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
         raise BadRequest(f"page must be a whole number from 1 to {MAX_PAGE}",
                          details={"page": text[:40]})
     number = int(text)

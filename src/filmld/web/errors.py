@@ -29,6 +29,7 @@ def error_response(error: FilmldError) -> Response:
         response = jsonify(body.as_dict())
         response.status_code = error.status
     response.headers.update(error.headers)
+    response.vary.add("Accept")  # HTML or JSON by Accept, whichever view (or none) raised
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
     if "accept" not in response.headers.get("Vary", "").lower():
         # the body is a page for browsers and JSON otherwise (RFC 9110 section 12.5.5)

@@ -46,7 +46,7 @@ def _cors(response: Response) -> Response:
 
 def requested_page() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:  # "²".isdigit() too
         raise BadRequest(f"?page= must be a whole number from 1, not {raw!r}")
     return int(raw)
 
