@@ -31,10 +31,6 @@ def error_response(error: FilmldError) -> Response:
     response.headers.update(error.headers)
     response.vary.add("Accept")  # HTML or JSON by Accept, whichever view (or none) raised
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
-    if "accept" not in response.headers.get("Vary", "").lower():
-        # the body is a page for browsers and JSON otherwise (RFC 9110 section 12.5.5)
-        vary = response.headers.get("Vary")
-        response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"
     return response
 
 
