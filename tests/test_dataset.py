@@ -172,6 +172,21 @@ def test_void_of_a_store_still_counting_for_the_first_time_is_a_503_then_its_cou
         app.extensions["filmld.store"].close()
 
 
+def test_each_dump_links_the_others(reader):
+    """A crawler that finds one dump finds them all (Link rel=alternate, RFC 8288)."""
+    import requests.utils
+
+    formats = {"ttl": "text/turtle", "nt": "application/n-triples",
+               "nq": "application/n-quads", "jsonld": "application/ld+json"}
+    for suffix in formats:
+        response = reader.head(f"/dataset.{suffix}")
+        links = requests.utils.parse_header_links(response.headers["Link"])
+        assert {(link["url"], link["type"]) for link in links if link["rel"] == "alternate"} \
+            == {(f"{BASE}dataset.{s}", media) for s, media in formats.items() if s != suffix}
+        for link in links:
+            assert reader.head(link["url"].removeprefix(BASE.rstrip("/"))).status_code == 200
+
+
 def test_unknown_dump_is_404(reader):
     response = reader.get("/dataset.docx")
     assert response.status_code == 404

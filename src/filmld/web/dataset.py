@@ -91,8 +91,11 @@ def dataset_dump(suffix: str) -> Response:
     if suffix not in CONTENT_TYPES:
         raise NotFound(f"no dump /dataset.{suffix}; available: "
                        + ", ".join(f"/dataset.{s}" for s in CONTENT_TYPES))
-    response = Response(dump(store(), suffix, settings().base_url),
-                        content_type=CONTENT_TYPES[suffix])
+    base = settings().base_url
+    response = Response(dump(store(), suffix, base), content_type=CONTENT_TYPES[suffix])
+    response.headers["Link"] = link_header([  # the same dataset in the other formats
+        (uri(f"{base}dataset.{other}"), "alternate", media.split(";")[0])
+        for other, media in CONTENT_TYPES.items() if other != suffix])
     response = cacheable(response, f"dump-{suffix}")
     del response.headers[CACHE_MARK]  # too large to keep in memory: validators only
     return response
