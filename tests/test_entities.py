@@ -166,6 +166,13 @@ def test_suffix_wins_over_accept(reader):
     assert response.headers["Content-Type"] == "application/n-triples; charset=utf-8"
 
 
+def test_a_documents_suffix_wins_over_format_too(reader):
+    """The document's IRI names its format (README, "Content negotiation")."""
+    response = reader.get("/id/person/cher.nt?format=jsonld")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/n-triples; charset=utf-8"
+
+
 def test_a_type_refused_with_q_0_is_never_served_under_an_alias(reader):
     for accept in ("text/html;q=0, application/xhtml+xml",
                    "application/ld+json;q=0, application/json"):
