@@ -517,6 +517,16 @@ def test_others_cannot_withdraw_but_the_operator_can(client, store):
     assert body["iri"] not in store.graph_names()
 
 
+def test_withdrawing_another_contributors_contribution_is_403_with_a_bearer_challenge(client):
+    # RFC 6750 section 3: a token that does not enable access MUST get WWW-Authenticate;
+    # section 3.1: the error is insufficient_scope.
+    body = post(client, DATE).get_json()
+    response = client.delete(body["location"], headers=BOB)
+    assert response.status_code == 403
+    assert response.headers["WWW-Authenticate"] == \
+        'Bearer realm="filmld", error="insufficient_scope"'
+
+
 def test_curated_triples_survive_withdrawing_a_contribution_that_repeated_them(client):
     name = '<id/person/cher> schema:name "Cher"@en .'
     body = post(client, name).get_json()
