@@ -131,6 +131,17 @@ def test_warnings_do_not_refuse_and_come_back_with_the_201(client):
     assert group["results"][0]["severity"] == "Warning"
 
 
+def test_a_report_with_only_warnings_does_not_say_sh_conforms_true(client):
+    # SHACL 3.6.1.1: sh:conforms is true if and only if there are no validation results.
+    response = post(client, one_film("new-film-2001", same_as=False), path="/validate",
+                    headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    graph = rdflib.Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    report = graph.value(predicate=rdflib.RDF.type, object=rdflib.SH.ValidationReport)
+    assert len(list(graph.objects(report, rdflib.SH.result))) == 1
+    assert graph.value(report, rdflib.SH.conforms) == rdflib.Literal(False)
+
+
 def test_blank_nodes_reached_from_our_resources_are_accepted_and_never_merged(client, store):
     text = '<id/person/cher> schema:knows _:b0 . _:b0 schema:description "a note"@en .'
     first, second = post(client, text).get_json(), post(client, text).get_json()
