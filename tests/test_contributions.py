@@ -759,6 +759,20 @@ def test_contribution_policy_refusals_are_422_reports(client, store, body, rule)
     assert turtle.status_code == 422 and "sh:ValidationReport" in turtle.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("value, term", [
+    ('"film"', rdflib.Literal("film")),
+    ('"film"@en', rdflib.Literal("film", lang="en")),
+    ("<urn:example:Film>", rdflib.URIRef("urn:example:Film")),
+])
+def test_policy_report_sh_value_is_the_offending_term(client, value, term):
+    # SHACL 3.6.2.3: sh:value is the RDF term that caused the result, not its N-Triples text.
+    response = post(client, f"<id/person/cher> a {value} .", path="/validate",
+                    headers={"Accept": "text/turtle"})
+    assert response.status_code == 422
+    graph = rdflib.Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    assert list(graph.objects(None, rdflib.SH.value)) == [term]
+
+
 def test_a_new_typed_resource_under_its_kind_is_accepted(client):
     response = post(client, '<id/person/new-actor> a schema:Person ; '
                             'rdfs:label "New Actor"@en ; schema:name "New Actor"@en .')
