@@ -3,6 +3,7 @@ Flask test client: one test per behaviour of issue 6."""
 
 from __future__ import annotations
 
+import gzip
 import hmac
 import itertools
 import json
@@ -954,6 +955,20 @@ def test_a_charset_other_than_utf8_is_415(client, store):
     assert "UTF-8" in response.get_json()["error"]["message"]
     assert post(client, DATE, headers={"Content-Type": "text/turtle; charset=UTF-8"}
                 ).status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/contributions", "/validate"])
+def test_a_content_coding_is_415_with_accept_encoding(client, store, path):
+    # RFC 9110 section 15.5.16, RFC 7694 section 3: 415 with Accept-Encoding, never the
+    # encoded bytes parsed as Turtle (a gzipped body was a 400 "not valid UTF-8").
+    body = gzip.compress((PREFIXES + DATE).encode())
+    with Unchanged(store):
+        response = post(client, body, path=path, headers={"Content-Encoding": "gzip"})
+    assert response.status_code == 415, response.get_json()
+    assert response.headers["Accept-Encoding"] == "identity"
+    assert "Content-Encoding" in response.get_json()["error"]["message"]
+    plain = post(client, DATE, path=path, headers={"Content-Encoding": "identity"})
+    assert plain.status_code in (200, 201)
 
 
 def test_a_utf8_bom_is_stripped(client):
