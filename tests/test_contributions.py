@@ -155,6 +155,22 @@ def test_blank_nodes_reached_from_our_resources_are_accepted_and_never_merged(cl
 
 # -- refused ------------------------------------------------------------------------------
 
+def test_skolem_iris_of_contributed_blank_nodes_dereference(client):
+    # The entity page links to the skolem IRI; what the blank node said must be there.
+    body = post(client, '<id/person/cher> schema:knows [ schema:description "nested"@en ] .'
+                ).get_json()
+    genid = f"/.well-known/genid/{body['id']}-1"
+    assert f'"{BASE}{genid[1:]}"' in client.get("/id/person/cher.jsonld").get_data(as_text=True)
+    see = client.get(genid, headers={"Accept": "text/turtle"})
+    assert see.status_code == 303 and see.headers["Location"].endswith(f"{genid}.ttl")
+    for fmt in ("ttl", "html"):
+        document = client.get(f"{genid}.{fmt}")
+        assert document.status_code == 200
+        assert "nested" in document.get_data(as_text=True)
+    client.delete(body["location"], headers=ALICE)
+    assert client.get(f"{genid}.ttl").status_code == 404
+
+
 def test_refused_contribution_is_422_with_a_json_summary_and_nothing_stored(client, store):
     with Unchanged(store):
         response = post(client, SECOND_RELEASE)
