@@ -3,6 +3,7 @@ Flask test client: one test per behaviour of issue 6."""
 
 from __future__ import annotations
 
+import gzip
 import hmac
 import itertools
 import json
@@ -131,6 +132,17 @@ def test_warnings_do_not_refuse_and_come_back_with_the_201(client):
     assert group["results"][0]["severity"] == "Warning"
 
 
+def test_a_report_with_only_warnings_does_not_say_sh_conforms_true(client):
+    # SHACL 3.6.1.1: sh:conforms is true if and only if there are no validation results.
+    response = post(client, one_film("new-film-2001", same_as=False), path="/validate",
+                    headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    graph = rdflib.Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    report = graph.value(predicate=rdflib.RDF.type, object=rdflib.SH.ValidationReport)
+    assert len(list(graph.objects(report, rdflib.SH.result))) == 1
+    assert graph.value(report, rdflib.SH.conforms) == rdflib.Literal(False)
+
+
 def test_blank_nodes_reached_from_our_resources_are_accepted_and_never_merged(client, store):
     text = '<id/person/cher> schema:knows _:b0 . _:b0 schema:description "a note"@en .'
     first, second = post(client, text).get_json(), post(client, text).get_json()
@@ -142,6 +154,22 @@ def test_blank_nodes_reached_from_our_resources_are_accepted_and_never_merged(cl
 
 
 # -- refused ------------------------------------------------------------------------------
+
+def test_skolem_iris_of_contributed_blank_nodes_dereference(client):
+    # The entity page links to the skolem IRI; what the blank node said must be there.
+    body = post(client, '<id/person/cher> schema:knows [ schema:description "nested"@en ] .'
+                ).get_json()
+    genid = f"/.well-known/genid/{body['id']}-1"
+    assert f'"{BASE}{genid[1:]}"' in client.get("/id/person/cher.jsonld").get_data(as_text=True)
+    see = client.get(genid, headers={"Accept": "text/turtle"})
+    assert see.status_code == 303 and see.headers["Location"].endswith(f"{genid}.ttl")
+    for fmt in ("ttl", "html"):
+        document = client.get(f"{genid}.{fmt}")
+        assert document.status_code == 200
+        assert "nested" in document.get_data(as_text=True)
+    client.delete(body["location"], headers=ALICE)
+    assert client.get(f"{genid}.ttl").status_code == 404
+
 
 def test_refused_contribution_is_422_with_a_json_summary_and_nothing_stored(client, store):
     with Unchanged(store):
@@ -517,6 +545,16 @@ def test_others_cannot_withdraw_but_the_operator_can(client, store):
     assert body["iri"] not in store.graph_names()
 
 
+def test_withdrawing_another_contributors_contribution_is_403_with_a_bearer_challenge(client):
+    # RFC 6750 section 3: a token that does not enable access MUST get WWW-Authenticate;
+    # section 3.1: the error is insufficient_scope.
+    body = post(client, DATE).get_json()
+    response = client.delete(body["location"], headers=BOB)
+    assert response.status_code == 403
+    assert response.headers["WWW-Authenticate"] == \
+        'Bearer realm="filmld", error="insufficient_scope"'
+
+
 def test_curated_triples_survive_withdrawing_a_contribution_that_repeated_them(client):
     name = '<id/person/cher> schema:name "Cher"@en .'
     body = post(client, name).get_json()
@@ -738,6 +776,20 @@ def test_contribution_policy_refusals_are_422_reports(client, store, body, rule)
     assert turtle.status_code == 422 and "sh:ValidationReport" in turtle.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("value, term", [
+    ('"film"', rdflib.Literal("film")),
+    ('"film"@en', rdflib.Literal("film", lang="en")),
+    ("<urn:example:Film>", rdflib.URIRef("urn:example:Film")),
+])
+def test_policy_report_sh_value_is_the_offending_term(client, value, term):
+    # SHACL 3.6.2.3: sh:value is the RDF term that caused the result, not its N-Triples text.
+    response = post(client, f"<id/person/cher> a {value} .", path="/validate",
+                    headers={"Accept": "text/turtle"})
+    assert response.status_code == 422
+    graph = rdflib.Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    assert list(graph.objects(None, rdflib.SH.value)) == [term]
+
+
 def test_a_new_typed_resource_under_its_kind_is_accepted(client):
     response = post(client, '<id/person/new-actor> a schema:Person ; '
                             'rdfs:label "New Actor"@en ; schema:name "New Actor"@en .')
@@ -919,6 +971,20 @@ def test_a_charset_other_than_utf8_is_415(client, store):
     assert "UTF-8" in response.get_json()["error"]["message"]
     assert post(client, DATE, headers={"Content-Type": "text/turtle; charset=UTF-8"}
                 ).status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/contributions", "/validate"])
+def test_a_content_coding_is_415_with_accept_encoding(client, store, path):
+    # RFC 9110 section 15.5.16, RFC 7694 section 3: 415 with Accept-Encoding, never the
+    # encoded bytes parsed as Turtle (a gzipped body was a 400 "not valid UTF-8").
+    body = gzip.compress((PREFIXES + DATE).encode())
+    with Unchanged(store):
+        response = post(client, body, path=path, headers={"Content-Encoding": "gzip"})
+    assert response.status_code == 415, response.get_json()
+    assert response.headers["Accept-Encoding"] == "identity"
+    assert "Content-Encoding" in response.get_json()["error"]["message"]
+    plain = post(client, DATE, path=path, headers={"Content-Encoding": "identity"})
+    assert plain.status_code in (200, 201)
 
 
 def test_a_utf8_bom_is_stripped(client):

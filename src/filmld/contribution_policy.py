@@ -24,6 +24,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
 from filmld.store import Store
+from filmld.terms import to_rdflib
 from filmld.validation import Report, Result, _report_graph
 
 # A person, their role, an address: film facts need a few levels of blank nodes; a
@@ -264,6 +265,16 @@ def _graph(results: list[Result]) -> rdflib.Graph:
         if r.path:
             graph.add((node, SH.resultPath, rdflib.URIRef(r.path)))
         if r.value is not None:
-            graph.add((node, SH.value, rdflib.URIRef(r.value) if r.value.startswith("http")
-                       else rdflib.Literal(r.value)))
+            graph.add((node, SH.value, _value_term(r.value)))
     return _report_graph(graph, nodes, not results)
+
+
+def _value_term(value: str) -> rdflib.term.Node:
+    """The term a result's value names (`_name`: an IRI, or a literal or blank node in
+    N-Triples), as sh:value must hold it: the RDF term that caused the result (SHACL 3.6.2.3)."""
+    if value.startswith("_:"):
+        return rdflib.BNode(value[2:])
+    if value.startswith('"'):
+        line = f"<urn:x:s> <urn:x:p> {value} .".encode()
+        return to_rdflib(next(iter(ox.parse(line, format=ox.RdfFormat.N_TRIPLES))).object)
+    return rdflib.URIRef(value)

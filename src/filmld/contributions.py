@@ -31,7 +31,7 @@ from filmld.errors import (
 from filmld.formats import JSONLD, NTRIPLES, TURTLE, RdfFormat
 from filmld.loading import parse
 from filmld.store import Store
-from filmld.tokens import Contributor
+from filmld.tokens import CHALLENGE, Contributor
 from filmld.validation import Report, Validator, attribute
 from filmld.xml_chars import XML_FORBIDDEN
 
@@ -426,8 +426,10 @@ class Contributions:
             if record.withdrawn:
                 raise Gone(f"contribution {contribution_id} was withdrawn at {record.withdrawn}")
             if not contributor.is_operator and contributor.name != record.contributor:
+                # RFC 6750 section 3: a token that does not enable access gets a challenge.
                 raise Forbidden(f"only {record.contributor} or the operator may withdraw "
-                                f"contribution {contribution_id}")
+                                f"contribution {contribution_id}", headers={
+                                    "WWW-Authenticate": CHALLENGE + ', error="insufficient_scope"'})
             report = self.validator.validate_removal(self.store, record.iri)
             if not report.conforms:
                 # No override, not even for the operator: the store must stay valid.

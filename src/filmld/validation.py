@@ -161,7 +161,9 @@ def report_from(results_graph: rdflib.Graph, conforms: bool,
         ))
     # Only violations refuse data; warnings are reported alongside (SHACL 3.6.1).
     report.conforms = not report.violations
-    report.graph = _report_graph(results_graph, kept, report.conforms)
+    # In the sh:ValidationReport, sh:conforms is true if and only if there are no results
+    # at all, warnings included (SHACL 3.6.1.1); `report.conforms` says accepted or not.
+    report.graph = _report_graph(results_graph, kept, not kept)
     return report
 
 

@@ -37,6 +37,7 @@ from filmld.errors import (
     NotFound,
     Unauthorized,
     Unprocessable,
+    UnsupportedMediaType,
     error_body,
 )
 from filmld.namespaces import prefixes
@@ -115,6 +116,13 @@ def _authenticated() -> Contributor:
 
 def _triples() -> list[ox.Triple]:
     """The body's triples; chunked bodies are held to the size limit too (read_body)."""
+    codings = [c.strip().lower() for c in request.headers.get("Content-Encoding", "").split(",")]
+    if any(c not in ("", "identity") for c in codings):
+        # RFC 9110 section 15.5.16 and RFC 7694 section 3: an unsupported content coding is
+        # a 415 naming the codings accepted, not bytes parsed as if they were not encoded.
+        raise UnsupportedMediaType(
+            f"Content-Encoding {request.headers['Content-Encoding']} is not accepted; send "
+            "the body without a content coding", headers={"Accept-Encoding": "identity"})
     body = read_body(settings().max_body_bytes)
     return read_contribution(body, request.headers.get("Content-Type"), settings())
 

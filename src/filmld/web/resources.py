@@ -114,3 +114,15 @@ def thing(kind: str, name: str) -> Response:
     if fmt is None:
         return thing_response(iri)
     return document_response(iri, fmt)
+
+
+@blueprint.get("/.well-known/genid/<name>")
+def skolem(name: str) -> Response:
+    """A contributed blank node, stored as a skolem IRI (contributions.skolemise), is
+    described like an entity: the pages that link to it link to something (RDF 1.1
+    Concepts section 3.5, RFC 8615)."""
+    stem, fmt = split_suffix(name)
+    iri = f"{settings().base_url}.well-known/genid/{stem}"
+    if fmt is None:
+        return thing_response(iri)
+    return document_response(iri, fmt)
