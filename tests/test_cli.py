@@ -45,6 +45,15 @@ def test_validate_syntax_error_names_file_line_and_column(tmp_path):
     assert result.stderr == f"filmld validate: {bad}:2:17: Unexpected end of file\n"
 
 
+@pytest.mark.parametrize("fmt", [(), ("--format", "ttl")])
+def test_validate_ignores_a_utf8_byte_order_mark(tmp_path, fmt):
+    path = tmp_path / "bom.ttl"
+    path.write_bytes(b"\xef\xbb\xbf" + (ROOT / "data" / "mask-1985.ttl").read_bytes())
+    result = run("validate", str(path), *fmt, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Conforms" in result.stdout
+
+
 @pytest.mark.parametrize("args, message", [
     (("validate", "missing.ttl"), "missing.ttl: no such file"),
     (("validate", "notes.txt"), "unknown RDF format"),

@@ -146,6 +146,17 @@ def test_a_line_format_syntax_error_names_the_file_line_and_column(target: str, 
     assert err.startswith(f"filmld load: {path}:170001:"), err
 
 
+@pytest.mark.parametrize("name", ["bom.nt", "bom.nq", "bom.ttl", "bom.nt.gz"])
+def test_a_utf8_byte_order_mark_is_ignored(target: str, tmp_path: Path, name: str):
+    """Files saved by some editors start with one; it was a syntax error at 1:1."""
+    graph = f" <{LOADED}>" if ".nq" in name else ""
+    text = b"\xef\xbb\xbf" + f'<{BASE}id/x> <{SCHEMA}name> "x"{graph} .\n'.encode()
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
+    assert run(str(path), "--store", target, "-q") == 0
+    assert count(target, f"GRAPH <{LOADED}> {{ <{BASE}id/x> ?p ?o }}") == 1
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["missing.nt"], "no such file"),
     (["data.csv"], "cannot tell its format"),

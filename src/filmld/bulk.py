@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from filmld.errors import BadRequest, SyntaxProblem
 from filmld.formats import NQUADS, NTRIPLES, RdfFormat, rdf_format
+from filmld.loading import skip_bom
 from filmld.store.base import Store
 
 PIECE_BYTES = 16 << 20
@@ -64,9 +65,9 @@ class Source:
             self.raw = raw
             if self.path.name.endswith(".gz"):
                 with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                    yield stream
+                    yield skip_bom(stream)
             else:
-                yield raw
+                yield skip_bom(raw)
 
 
 def source(path: Path, fmt_name: str | None = None) -> Source:
