@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from filmld.config import DEFAULT_BASE
 from tests.conftest import filmld_env, free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +44,19 @@ def test_validate_syntax_error_names_file_line_and_column(tmp_path):
     result = run("validate", str(bad), tmp_path=tmp_path)
     assert result.returncode == 2
     assert result.stderr == f"filmld validate: {bad}:2:17: Unexpected end of file\n"
+
+
+@pytest.mark.parametrize("args", [("load", "films.nt"), ("query", "ASK {}"), ("dump",),
+                                  ("serve", "--port", "0")])
+def test_an_unreachable_remote_store_is_exit_3_try_again_later(tmp_path, args):
+    """It was exit 1, which `filmld load` documents as "the data does not conform"."""
+    (tmp_path / "films.nt").write_text(f'<{DEFAULT_BASE}id/x> <https://schema.org/name> "x" .\n')
+    if args[0] == "serve":
+        args = ("serve", "--port", str(free_port()))
+    result = run(*args, tmp_path=tmp_path, store=f"http://127.0.0.1:{free_port()}/query")
+    assert result.returncode == 3, result.stderr
+    assert "is unavailable (cannot connect" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("fmt", [(), ("--format", "ttl")])
