@@ -59,6 +59,27 @@ def test_an_unreachable_remote_store_is_exit_3_try_again_later(tmp_path, args):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("name, value, message", [
+    ("base_url", "ftp://films.example/", "must be an absolute http(s) IRI"),
+    ("access_log", "flase", "use true or false"),
+    ("page_size", "0", "must be above 0"),
+    ("result_limit", "-1", "must be above 0"),
+    ("store_timeout", "0", "must be above 0"),
+    ("query_memory_mb", "-768", "must be above 0"),
+    ("query_timeout", "nan", "not a finite number"),
+    ("store_retry_after", "-5", "must not be negative"),
+])
+def test_a_setting_with_a_bad_value_is_one_clear_line(tmp_path, name, value, message):
+    """These were taken as they came: ftp:// IRIs minted (and the store's graphs rebuilt
+    under them), access logging silently off, every SPARQL answer empty (result_limit=-1)
+    or a 500 (a 1 MiB query process), 503s at once."""
+    for args in (("get", "/"), ("serve", "--port", str(free_port()))):
+        result = run(*args, tmp_path=tmp_path, **{name: value})
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == (f"filmld {args[0]}: FILMLD_{name.upper()}={value!r}: "
+                                 f"{message}\n")
+
+
 @pytest.mark.parametrize("fmt", [(), ("--format", "ttl")])
 def test_validate_ignores_a_utf8_byte_order_mark(tmp_path, fmt):
     path = tmp_path / "bom.ttl"
