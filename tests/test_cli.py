@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from filmld.config import DEFAULT_BASE
 from tests.conftest import filmld_env, free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +44,49 @@ def test_validate_syntax_error_names_file_line_and_column(tmp_path):
     result = run("validate", str(bad), tmp_path=tmp_path)
     assert result.returncode == 2
     assert result.stderr == f"filmld validate: {bad}:2:17: Unexpected end of file\n"
+
+
+@pytest.mark.parametrize("args", [("load", "films.nt"), ("query", "ASK {}"), ("dump",),
+                                  ("serve", "--port", "0")])
+def test_an_unreachable_remote_store_is_exit_3_try_again_later(tmp_path, args):
+    """It was exit 1, which `filmld load` documents as "the data does not conform"."""
+    (tmp_path / "films.nt").write_text(f'<{DEFAULT_BASE}id/x> <https://schema.org/name> "x" .\n')
+    if args[0] == "serve":
+        args = ("serve", "--port", str(free_port()))
+    result = run(*args, tmp_path=tmp_path, store=f"http://127.0.0.1:{free_port()}/query")
+    assert result.returncode == 3, result.stderr
+    assert "is unavailable (cannot connect" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("base_url", "ftp://films.example/", "must be an absolute http(s) IRI"),
+    ("access_log", "flase", "use true or false"),
+    ("page_size", "0", "must be above 0"),
+    ("result_limit", "-1", "must be above 0"),
+    ("store_timeout", "0", "must be above 0"),
+    ("query_memory_mb", "-768", "must be above 0"),
+    ("query_timeout", "nan", "not a finite number"),
+    ("store_retry_after", "-5", "must not be negative"),
+])
+def test_a_setting_with_a_bad_value_is_one_clear_line(tmp_path, name, value, message):
+    """These were taken as they came: ftp:// IRIs minted (and the store's graphs rebuilt
+    under them), access logging silently off, every SPARQL answer empty (result_limit=-1)
+    or a 500 (a 1 MiB query process), 503s at once."""
+    for args in (("get", "/"), ("serve", "--port", str(free_port()))):
+        result = run(*args, tmp_path=tmp_path, **{name: value})
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == (f"filmld {args[0]}: FILMLD_{name.upper()}={value!r}: "
+                                 f"{message}\n")
+
+
+@pytest.mark.parametrize("fmt", [(), ("--format", "ttl")])
+def test_validate_ignores_a_utf8_byte_order_mark(tmp_path, fmt):
+    path = tmp_path / "bom.ttl"
+    path.write_bytes(b"\xef\xbb\xbf" + (ROOT / "data" / "mask-1985.ttl").read_bytes())
+    result = run("validate", str(path), *fmt, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Conforms" in result.stdout
 
 
 @pytest.mark.parametrize("args, message", [

@@ -131,6 +131,32 @@ def test_a_syntax_error_names_the_file_and_line_and_exits_2(target: str, tmp_pat
     assert "bad.ttl:3:" in err  # file:line:column
 
 
+@pytest.mark.parametrize("name", ["bad.nt", "bad.nq"])
+def test_a_line_format_syntax_error_names_the_file_line_and_column(target: str, tmp_path: Path,
+                                                                    name: str, capsys):
+    """N-Triples went to pyoxigraph's bulk loader or the server's Graph Store unparsed: the
+    error had no line (embedded) or no file (remote), and a piece's lines counted from 1."""
+    graph = " <http://127.0.0.1:8000/graph/g>" if name.endswith(".nq") else ""
+    good = "".join(f'<{BASE}id/x{i}> <{SCHEMA}name> "{"x" * 100}"{graph} .\n'
+                   for i in range(170_000))  # over 16 MB: the error is in the second piece
+    path = tmp_path / name
+    path.write_text(good + f'<{BASE}id/y> <{SCHEMA}name> ;{graph} .\n')
+    assert run(str(path), "--store", target, "-q") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"filmld load: {path}:170001:"), err
+
+
+@pytest.mark.parametrize("name", ["bom.nt", "bom.nq", "bom.ttl", "bom.nt.gz"])
+def test_a_utf8_byte_order_mark_is_ignored(target: str, tmp_path: Path, name: str):
+    """Files saved by some editors start with one; it was a syntax error at 1:1."""
+    graph = f" <{LOADED}>" if ".nq" in name else ""
+    text = b"\xef\xbb\xbf" + f'<{BASE}id/x> <{SCHEMA}name> "x"{graph} .\n'.encode()
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
+    assert run(str(path), "--store", target, "-q") == 0
+    assert count(target, f"GRAPH <{LOADED}> {{ <{BASE}id/x> ?p ?o }}") == 1
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["missing.nt"], "no such file"),
     (["data.csv"], "cannot tell its format"),

@@ -255,6 +255,41 @@ def test_pages_answer_503_while_the_store_is_down_and_recover_when_it_returns(tm
         server.stop()
 
 
+def test_a_hung_store_is_one_store_timeout_per_request_not_one_per_call(tmp_path: Path):
+    """Every call of a request waited its own store_timeout, and updates 60 s at least: with
+    store_timeout=1 a page took 3 s and a contribution over a minute (clients gave up)."""
+    import signal
+
+    server = start_oxigraph(tmp_path)
+    try:
+        settings = Settings(store=server.url, store_timeout=1, tokens="alice:s3cret")
+        app = create_app(settings)
+        client = app.test_client()
+        assert client.get("/id/film/mask-1985.ttl").status_code == 200
+        server.process.send_signal(signal.SIGSTOP)  # it accepts connections, answers nothing
+        try:
+            for request in (
+                    lambda: client.get("/id/person/cher.ttl"),
+                    lambda: client.post("/contributions", data=(
+                        '<id/person/x> a <https://schema.org/Person> ; '
+                        '<https://schema.org/name> "X" .'), headers={
+                        "Authorization": "Bearer s3cret", "Content-Type": "text/turtle"})):
+                time.sleep(1.5)  # a new request, not the tail of the last one
+                started = time.monotonic()
+                answer = request()
+                assert answer.status_code == 503
+                assert answer.headers["Retry-After"] == str(settings.store_retry_after)
+                assert "no answer within 1 s" in answer.get_json()["error"]["message"]
+                assert time.monotonic() - started < 1.9
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        time.sleep(1.5)
+        assert client.get("/id/person/cher.ttl").status_code == 200  # and it recovers
+        app.extensions["filmld.store"].close()
+    finally:
+        server.stop()
+
+
 # -- contributions' contract: change_graphs and write_lock (store/base.py) -------------------
 def test_change_graphs_drops_and_adds_in_one_step_with_a_new_version(remote: RemoteStore):
     remote.add_graph(remote.graph_iri("contribution/1"), SAMPLE[:1])

@@ -32,8 +32,9 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from filmld.errors import SyntaxProblem
+from filmld.errors import BadRequest, SyntaxProblem
 from filmld.formats import NQUADS, NTRIPLES, RdfFormat, rdf_format
+from filmld.loading import skip_bom
 from filmld.store.base import Store
 
 PIECE_BYTES = 16 << 20
@@ -64,9 +65,9 @@ class Source:
             self.raw = raw
             if self.path.name.endswith(".gz"):
                 with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                    yield stream
+                    yield skip_bom(stream)
             else:
-                yield raw
+                yield skip_bom(raw)
 
 
 def source(path: Path, fmt_name: str | None = None) -> Source:
@@ -206,7 +207,8 @@ class EmbeddedSink(Sink):
             self.native.bulk_load(data, format=fmt.oxigraph, base_iri=self.base,
                                   to_graph=ox.NamedNode(self.graph))
         except SyntaxError as error:
-            raise SyntaxProblem(_message(error), source=name) from None
+            raise SyntaxProblem(_message(error), line=error.lineno, column=error.offset,
+                                source=name) from None
         self.graphs.add(self.graph)
 
     def quads(self, quads: Iterable[ox.Quad]) -> None:
@@ -236,7 +238,13 @@ class RemoteSink(Sink):
     def lines(self, data: bytes, fmt: RdfFormat, name: str) -> None:
         if fmt.name == NTRIPLES.name and self.graph_store and b"_:" not in data:
             self._register(self.graph)
-            self.store.post_graph_data(self.graph, data, register=False, bulk=True)
+            try:
+                self.store.post_graph_data(self.graph, data, register=False, bulk=True)
+            except BadRequest:
+                # the server refused the piece: parse it here for the file, line and column
+                for _ in parse_stream(io.BytesIO(data), Source(Path(name), fmt, 0), self.base):
+                    pass
+                raise
         else:
             super().lines(data, fmt, name)
 
@@ -329,12 +337,22 @@ def load_files(store: Store, sources: list[Source], graph: str, *, base: str,
     for src in sources:
         with src.open() as stream:
             if src.fmt.name in LINE_FORMATS:
+                lines_before = 0  # a piece's line numbers start at 1: the file's are these more
                 for piece in _safe_pieces(stream, src):
-                    if src.fmt.name == NQUADS.name:
-                        sink.quads(parse_stream(io.BytesIO(piece), src, base))
-                    else:
-                        sink.lines(piece, src.fmt, str(src.path))
-                    progress.update(piece.count(b"\n"), src.position)
+                    try:
+                        if src.fmt.name == NQUADS.name:
+                            sink.quads(parse_stream(io.BytesIO(piece), src, base))
+                        else:
+                            sink.lines(piece, src.fmt, str(src.path))
+                    except SyntaxProblem as problem:
+                        if problem.line is None:
+                            raise
+                        raise SyntaxProblem(problem.reason, line=problem.line + lines_before,
+                                            column=problem.column, source=problem.source
+                                            ) from None
+                    lines = piece.count(b"\n")
+                    lines_before += lines
+                    progress.update(lines, src.position)
             else:
                 counted = _counting(parse_stream(stream, src, base), progress, src)
                 sink.quads(counted)

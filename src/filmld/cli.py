@@ -372,7 +372,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"filmld {args.command}: {one_line(str(problem))}", file=sys.stderr)
         return BAD_INPUT
     except FilmldError as error:
+        from filmld.errors import StoreUnavailable
+
         print(f"filmld {args.command}: {one_line(_message(error))}", file=sys.stderr)
+        if isinstance(error, StoreUnavailable):
+            return TRY_LATER  # nothing was wrong with the command (load's 1 is "not valid")
         return BAD_INPUT if error.status < 500 else FAILED
     except (OSError, ValueError) as error:
         print(f"filmld {args.command}: {one_line(str(error))}", file=sys.stderr)

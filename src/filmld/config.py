@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -88,13 +89,29 @@ SETTINGS_HELP = {
 }
 
 
-def _coerce(value: str, default: object) -> object:
+MAY_BE_ZERO = {"max_age", "contribution_rate", "store_retry_after"}
+"""Numeric settings for which 0 means something; every other one must be above 0."""
+
+
+def _coerce(value: str, default: object, name: str = "") -> object:
     if isinstance(default, bool):
-        return value.lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int):
-        return int(value)
-    if isinstance(default, float):
-        return float(value)
+        if value.strip().lower() not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            raise ValueError("use true or false")
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int | float):
+        number = type(default)(value)
+        if not math.isfinite(number):
+            raise ValueError("not a finite number")
+        if number < 0 or (number == 0 and name not in MAY_BE_ZERO):
+            raise ValueError("must be above 0" if name not in MAY_BE_ZERO else "must not be "
+                             "negative")
+        return number
+    if name == "base_url":
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) IRI")
     if isinstance(default, Path):
         return Path(value)
     return value
@@ -109,7 +126,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         raw = environ.get("FILMLD_" + field.name.upper())
         if raw is not None:
             try:
-                found[field.name] = _coerce(raw, getattr(defaults, field.name))
+                found[field.name] = _coerce(raw, getattr(defaults, field.name), field.name)
             except ValueError as error:
                 raise ValueError(f"FILMLD_{field.name.upper()}={raw!r}: {error}") from None
     return replace(defaults, **found)

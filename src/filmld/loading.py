@@ -18,6 +18,7 @@ from filmld.terms import to_rdflib_graph
 def parse(source: bytes | IO[bytes], fmt: RdfFormat, *, base: str,
           name: str = "input") -> Iterator[ox.Quad]:
     """Parse RDF lazily; a syntax error becomes SyntaxProblem with the line and column."""
+    source = source.removeprefix(BOM) if isinstance(source, bytes) else skip_bom(source)
     try:
         yield from ox.parse(source, format=fmt.oxigraph, base_iri=base)
     except SyntaxError as error:
@@ -25,6 +26,22 @@ def parse(source: bytes | IO[bytes], fmt: RdfFormat, *, base: str,
                             source=name) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise SyntaxProblem(str(error), source=name) from None
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def skip_bom(stream: IO[bytes]) -> IO[bytes]:
+    """The stream past a UTF-8 byte order mark at its start (allowed, and meaningless, in
+    UTF-8: Unicode 15, 23.8; pyoxigraph's parsers refuse it)."""
+    if hasattr(stream, "peek"):
+        if stream.peek(3)[:3] == BOM:
+            stream.read(3)
+    elif stream.seekable():
+        start = stream.tell()
+        if stream.read(3) != BOM:
+            stream.seek(start)
+    return stream
 
 
 def _parser_message(error: SyntaxError) -> str:

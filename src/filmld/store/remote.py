@@ -241,15 +241,37 @@ class RemoteStore(Store):
             f"the SPARQL store at {where} is unavailable ({what}); try again in a few seconds",
             headers={"Retry-After": str(self.retry_after)})
 
+    #: After a call of this thread found the store silent, its next calls in this window fail
+    #: at once: a request makes several calls, and each waiting its own timeout made a page
+    #: take several store_timeouts and a contribution over a minute before its 503.
+    silent_window = 1.0
+
     def _request(self, method: str, url: str, *, retry: bool = False, stream: bool = False,
                  timeout: float | None = None, params: dict | None = None,
-                 data: bytes | dict | list | None = None, headers: dict | None = None
-                 ) -> _Response:
+                 data: bytes | dict | list | None = None, headers: dict | None = None,
+                 store_call: bool = True) -> _Response:
         """One HTTP call with a timeout; a store that does not answer is StoreUnavailable.
 
         `data` as a dict or list of pairs is sent as a form. `retry` (reads only) allows one
-        more try when a pooled connection turns out closed (the server restarted)."""
+        more try when a pooled connection turns out closed (the server restarted).
+        `store_call=False` (a /sparql query, whose own time limit this is) neither fails at
+        once after a silent store nor counts as one."""
         limit = timeout or self.timeout
+        silent = getattr(self._local, "silent", None)
+        if store_call and silent is not None and time.monotonic() < silent[0]:
+            raise self._unavailable(silent[1])
+        try:
+            return self._call(method, url, retry=retry, stream=stream, limit=limit,
+                              params=params, data=data, headers=headers)
+        except StoreUnavailable as error:
+            if store_call and "no answer within" in error.message:
+                self._local.silent = (time.monotonic() + self.silent_window,
+                                      f"no answer within {limit:g} s")
+            raise
+
+    def _call(self, method: str, url: str, *, retry: bool, stream: bool, limit: float,
+              params: dict | None, data: bytes | dict | list | None, headers: dict | None
+              ) -> _Response:
         headers = {"User-Agent": "filmld", **(headers or {})}
         if params:
             url = f"{url}?{urlencode(params)}"
@@ -547,7 +569,8 @@ class RemoteStore(Store):
             form += [("named-graph-uri", g) for g in named]
         try:
             return self._request("POST", self.endpoints.query, data=form, stream=True,
-                                 timeout=timeout, headers={"Accept": accept})
+                                 timeout=timeout, headers={"Accept": accept},
+                                 store_call=False)
         except StoreUnavailable as error:
             if "no answer within" in error.message:
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s") from None
@@ -636,7 +659,8 @@ class RemoteStore(Store):
             finally:
                 self._local.lock_depth = 0
                 self._update(f'DELETE DATA {{ GRAPH <{self.meta_graph}> {{ '
-                             f'<{self.meta_graph}> <{LOCK}> "{token}" }} }}', bump=False)
+                             f'<{self.meta_graph}> <{LOCK}> "{token}" }} }}', bump=False,
+                             timeout=self.timeout)
 
     def _acquire_lease(self) -> str:
         meta = f"<{self.meta_graph}>"
@@ -650,7 +674,7 @@ class RemoteStore(Store):
                 f" < {now:.3f}) }} ;\n"
                 f"INSERT {{ GRAPH {meta} {{ {meta} <{LOCK}> \"{token}\" }} }} WHERE {{ "
                 f"FILTER NOT EXISTS {{ GRAPH {meta} {{ {meta} <{LOCK}> ?any }} }} }}",
-                bump=False)
+                bump=False, timeout=self.timeout)  # the lock's own updates are tiny
             rows = rows_from_json(self._query(
                 f"SELECT ?l WHERE {{ GRAPH {meta} {{ {meta} <{LOCK}> ?l }} }}",
                 RESULTS_JSON, dataset=False).content)
@@ -659,7 +683,7 @@ class RemoteStore(Store):
                 return token
             if token in holders:  # a race: both withdraw, then try again at random times
                 self._update(f'DELETE DATA {{ GRAPH {meta} {{ {meta} <{LOCK}> "{token}" }} }}',
-                             bump=False)
+                             bump=False, timeout=self.timeout)
             if time.monotonic() > deadline:
                 raise self._unavailable(f"its write lock stayed taken for {self.lock_wait:g} s")
             time.sleep(random.uniform(0.005, 0.05))
