@@ -91,6 +91,7 @@ def test_validate_ignores_a_utf8_byte_order_mark(tmp_path, fmt):
 
 @pytest.mark.parametrize("args, message", [
     (("validate", "missing.ttl"), "missing.ttl: no such file"),
+    (("load", "."), ".: is a directory (name the files: ./*.nt)"),
     (("validate", "notes.txt"), "unknown RDF format"),
     (("dump", "--format", "docx"), "unknown format"),
     (("query", "SELECT * WHERE { ?s ?p "), "line 1, column"),
@@ -329,6 +330,8 @@ def _serve(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedP
     (("--base-url", "not-a-url"),
      "filmld serve: --base-url must be an absolute http(s) IRI ending in /\n"),
     (("--port", "99999"), "argument --port: 99999 is not a port number (1 to 65535)\n"),
+    (("--workers", "0"), "argument --workers: 0 is not 1 or more\n"),
+    (("--workers", "two"), "argument --workers: 'two' is not a whole number\n"),
 ])
 def test_serve_refuses_bad_options_in_one_line(tmp_path, args, message):
     result = _serve(tmp_path, *args, store=str(tmp_path / "store"))

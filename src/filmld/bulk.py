@@ -72,6 +72,8 @@ class Source:
 
 def source(path: Path, fmt_name: str | None = None) -> Source:
     """A Source, or ValueError naming the file and the problem."""
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory (name the files: {path}/*.nt)")
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     fmt = rdf_format(fmt_name or path.name)

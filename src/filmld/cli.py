@@ -281,6 +281,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is not 1 or more")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="filmld", description=DESCRIPTION, epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True, title="commands",
@@ -304,7 +314,7 @@ def _parser() -> argparse.ArgumentParser:
                 dataset=True)
     p.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
     p.add_argument("--port", type=_port, default=8000, help="TCP port to listen on.")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--workers", type=_positive, default=1,
                    help="Web worker processes (several need a remote --store).")
 
     p = command("get", cmd_get, "Answer one HTTP GET in-process and print the body.",

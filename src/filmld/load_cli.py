@@ -66,7 +66,7 @@ def register(command: Callable) -> None:
                    "violations and load nothing unless all conforms; =skip-invalid, load what "
                    "conforms and report the rest.")
     p.add_argument("--max-violations", type=int, default=20,
-                   help="How many violations to report (default 20).")
+                   help="How many violations to report.")
     p.add_argument("-q", "--quiet", action="store_true", help="No progress line.")
 
 
