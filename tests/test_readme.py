@@ -33,3 +33,16 @@ def test_every_dependency_is_explained_in_the_readme():
     assert deps
     for dep in deps:
         assert re.search(rf"\|\s*{re.escape(dep)}\b", README, flags=re.IGNORECASE), dep
+
+
+def test_the_settings_table_gives_each_default_and_help_as_config_has_them():
+    rows = {name.lower(): (default, help_) for name, default, help_ in re.findall(
+        r"^\| `FILMLD_(\w+)` \| `([^`]*)` \| (.*) \|$", README, flags=re.MULTILINE)}
+    defaults = Settings()
+    assert set(rows) == {f.name for f in fields(Settings)}
+    for field in fields(Settings):
+        value = getattr(defaults, field.name)
+        if isinstance(value, Path):  # the checkout's folders, whatever the working directory
+            value = "<checkout>/" + value.relative_to(ROOT).as_posix()
+        expected = "(empty)" if value == "" else str(value)
+        assert rows[field.name] == (expected, SETTINGS_HELP[field.name]), field.name
