@@ -319,6 +319,13 @@ def test_help_lists_every_command_for_users(tmp_path):
     assert "--store" not in contribute and "--base-url" not in contribute
 
 
+@pytest.mark.parametrize("command", ["serve", "get", "query", "dump", "validate", "contribute",
+                                     "load"])
+def test_help_shows_no_empty_defaults(command, tmp_path):
+    text = run(command, "--help", tmp_path=tmp_path).stdout
+    assert "(default: None)" not in text and "(default: False)" not in text
+
+
 # -- filmld serve: ordinary start-up errors are one line, before the server starts -----------
 def _serve(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "filmld", "serve", *args],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -26,10 +27,51 @@ def test_ci_runs_the_readme_test_command():
     assert ".venv/bin/python -m pytest" in ci
 
 
-def test_every_dependency_is_explained_in_the_readme():
+def _declared_dependencies() -> set[str]:
+    """Every requirement of pyproject.toml: the package's, the test and the bench extras."""
     pyproject = (ROOT / "pyproject.toml").read_text()
-    block = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
-    deps = re.findall(r'"([A-Za-z0-9_.-]+)>=', block)
-    assert deps
-    for dep in deps:
-        assert re.search(rf"\|\s*{re.escape(dep)}\b", README, flags=re.IGNORECASE), dep
+    project = pyproject.split("[project]", 1)[1].split("[project.scripts]", 1)[0]
+    return {name.lower() for name in re.findall(r'^\s*"([A-Za-z0-9_.-]+)>=', project,
+                                                 flags=re.MULTILINE)}
+
+
+def test_the_dependency_table_and_pyproject_name_the_same_packages():
+    table = README.split("### Dependencies and why", 1)[1]
+    named = set()
+    for cell in re.findall(r"^\| ([^|]+) \|", table, flags=re.MULTILINE)[1:]:
+        cell = re.sub(r"\(.*?\)", "", cell)
+        named |= {name.strip().lower() for name in cell.split(",") if name.strip()}
+    assert named == _declared_dependencies()
+
+
+def test_every_requirement_has_a_lower_bound():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    project = pyproject.split("[project]", 1)[1].split("[project.scripts]", 1)[0]
+    quoted = re.findall(r'^\s*"([^"]+)"', project, flags=re.MULTILINE)
+    requirements = [q for q in quoted if re.match(r"[A-Za-z0-9_.-]+\s*[<>=!~]", q)
+                    or re.fullmatch(r"[A-Za-z0-9_.-]+", q)]
+    assert requirements
+    assert all(">=" in r for r in requirements), requirements
+
+
+def test_every_package_the_code_imports_is_declared():
+    statement = re.compile(r"^\s*(?:from ([A-Za-z_]\w*)\S* import|import ([A-Za-z_]\w*))",
+                           flags=re.MULTILINE)
+    imported = set()
+    for source in (ROOT / "src" / "filmld").rglob("*.py"):
+        imported |= {a or b for a, b in statement.findall(source.read_text())}
+    third_party = imported - set(sys.stdlib_module_names) - {"filmld", "__future__"}
+    assert third_party and third_party <= _declared_dependencies(), third_party
+
+
+def test_the_settings_table_gives_each_default_and_help_as_config_has_them():
+    rows = {name.lower(): (default, help_) for name, default, help_ in re.findall(
+        r"^\| `FILMLD_(\w+)` \| `([^`]*)` \| (.*) \|$", README, flags=re.MULTILINE)}
+    defaults = Settings()
+    assert set(rows) == {f.name for f in fields(Settings)}
+    for field in fields(Settings):
+        value = getattr(defaults, field.name)
+        if isinstance(value, Path):  # the checkout's folders, whatever the working directory
+            value = "<checkout>/" + value.relative_to(ROOT).as_posix()
+        expected = "(empty)" if value == "" else str(value)
+        assert rows[field.name] == (expected, SETTINGS_HELP[field.name]), field.name

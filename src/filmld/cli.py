@@ -291,6 +291,16 @@ def _positive(text: str) -> int:
     return number
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Says an option's default when it has one: not "(default: None)" or "(default: False)"
+    for options that are simply off or unset."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False:
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="filmld", description=DESCRIPTION, epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True, title="commands",
@@ -301,7 +311,7 @@ def _parser() -> argparse.ArgumentParser:
         """A subcommand; `dataset=True` gives it --base-url and --store (only commands that
         open the dataset take them)."""
         p = sub.add_parser(name, help=help, description=help,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           formatter_class=_HelpFormatter)
         p.set_defaults(func=func)
         if dataset:
             # SUPPRESS: no "(default: None)" in the help; unset means the FILMLD_* setting
