@@ -54,7 +54,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def register(command: Callable) -> None:
     p = command("load", cmd_load,
-                "Bulk-load RDF files (N-Triples, N-Quads, Turtle; .gz too) into the store, "
+                "Bulk-load RDF files (N-Triples, N-Quads, Turtle, TriG; .gz too) into the store, "
                 "streamed.", dataset=True)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--graph", help="Graph IRI for the triples (default: {base}graph/loaded; "
