@@ -18,6 +18,7 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 
+from filmld.describe import BATCH  # nodes per UNION query, measured there
 from filmld.store import Store
 from filmld.terms import to_rdflib
 
@@ -196,7 +197,7 @@ def touched(store: Store, triples: list[ox.Triple], shape_reach: Reach, *,
     while frontier:
         named = [n for n in frontier if isinstance(n, ox.NamedNode)]
         linkers: list[tuple[Node, Node]] = []
-        for chunk in _chunks(named, UNION_BRANCHES):
+        for chunk in _chunks(named, BATCH):
             rows = store.select(_incoming(chunk, None))
             linkers += [(r["s"], r["o"]) for r in rows]
         linkers += [(t.subject, t.object) for t in triples if t.object in frontier]
@@ -215,7 +216,7 @@ def already_stored(store: Store, triples: list[ox.Triple]) -> set[ox.Triple]:
     ground = [t for t in triples if not isinstance(t.subject, ox.BlankNode)
               and not isinstance(t.object, ox.BlankNode)]
     found: set[ox.Triple] = set()
-    for chunk in _chunks(ground, UNION_BRANCHES):
+    for chunk in _chunks(ground, BATCH):
         blocks = [f"{{ BIND({i} AS ?i) {t.subject} {t.predicate} {t.object} }}"
                   for i, t in enumerate(chunk)]
         rows = store.select("SELECT ?i WHERE { " + " UNION ".join(blocks) + " }")
@@ -228,7 +229,7 @@ def only_in(store: Store, graph: str, triples: list[ox.Triple]) -> list[ox.Tripl
     ground = [t for t in triples if not isinstance(t.subject, ox.BlankNode)
               and not isinstance(t.object, ox.BlankNode)]
     elsewhere: set[ox.Triple] = set()
-    for chunk in _chunks(ground, UNION_BRANCHES):
+    for chunk in _chunks(ground, BATCH):
         blocks = [f"{{ BIND({i} AS ?i) GRAPH ?g {{ {t.subject} {t.predicate} {t.object} }} "
                   f"FILTER(?g != <{graph}>) }}" for i, t in enumerate(chunk)]
         rows = store.select("SELECT DISTINCT ?i WHERE { " + " UNION ".join(blocks) + " }")
@@ -253,7 +254,7 @@ def pull(store: Store, focus: Iterable[Node], shape_reach: Reach,
         # out only what the shapes read there (the rdf:type a sh:class checks).
         wanted = None if distance == 0 else shape_reach.outgoing_at(distance)
         if named and wanted != set():
-            for chunk in _chunks(named, UNION_BRANCHES):
+            for chunk in _chunks(named, BATCH):
                 for row in store.select(_outgoing(chunk, wanted)):
                     triple = ox.Triple(row["s"], row["p"], row["o"])
                     found.setdefault(triple, None)
@@ -264,7 +265,7 @@ def pull(store: Store, focus: Iterable[Node], shape_reach: Reach,
                             found.setdefault(ox.Triple(row["o1"], row["p2"], row["o2"]), None)
         inverse = shape_reach.inverse_at(distance)
         if named and inverse:
-            for chunk in _chunks(named, UNION_BRANCHES):
+            for chunk in _chunks(named, BATCH):
                 rows = store.select(_incoming(chunk, inverse))
                 for row in rows:
                     found.setdefault(ox.Triple(row["s"], row["p"], row["o"]), None)
@@ -272,11 +273,6 @@ def pull(store: Store, focus: Iterable[Node], shape_reach: Reach,
         reached |= {t.object for t in extra if t.subject in frontier}
         frontier = {n for n in reached if isinstance(n, (ox.NamedNode, ox.BlankNode))} - seen
     return list(found)
-
-
-UNION_BRANCHES = 25
-"""Nodes per query (one UNION branch or two each): Oxigraph's time grows faster than the
-number of branches (describe.BATCH has the measurements)."""
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
