@@ -172,6 +172,36 @@ def test_void_of_a_store_still_counting_for_the_first_time_is_a_503_then_its_cou
         app.extensions["filmld.store"].close()
 
 
+def test_void_whose_first_count_fails_says_the_stores_own_error(tmp_path, monkeypatch):
+    """The background scan's failure reaches the waiting request as the store said it (a
+    503 with its message), not as 'being computed'; the next request tries again."""
+    import time
+
+    import filmld.void
+    from filmld.errors import StoreUnavailable
+
+    calls = []
+
+    def failing(*args):
+        calls.append(args)
+        raise StoreUnavailable("the SPARQL store is unavailable (test); try again",
+                               headers={"Retry-After": "7"})
+
+    monkeypatch.setattr(filmld.void, "compute_statistics", failing)
+    base = f"http://127.0.0.1:8000/failing-count-{time.time_ns()}/"
+    app = create_app(Settings(store=str(tmp_path / "store"), base_url=base))
+    try:
+        client = app.test_client()
+        for attempt in (1, 2):
+            response = client.get("/.well-known/void.ttl")
+            assert response.status_code == 503
+            assert response.headers["Retry-After"] == "7"
+            assert "(test)" in response.get_json()["error"]["message"]
+            assert len(calls) == attempt
+    finally:
+        app.extensions["filmld.store"].close()
+
+
 def test_each_dump_links_the_others(reader):
     """A crawler that finds one dump finds them all (Link rel=alternate, RFC 8288)."""
     import requests.utils
