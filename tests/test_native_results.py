@@ -15,7 +15,7 @@ import pytest
 import filmld.native_results
 from filmld.config import Settings
 from filmld.native_results import NATIVE, SCAN_BYTES, write_native
-from filmld.sparql_results import RESULT_FORMATS, write_solutions
+from filmld.sparql_results import RESULT_FORMATS, write_solutions, write_triples
 from filmld.web import create_app
 from filmld.web.sparql import close_query_pool
 
@@ -106,6 +106,37 @@ def test_a_large_answer_streams_in_pieces_and_is_cut_exactly(name, monkeypatch):
         assert body.endswith(b"(the endpoint's result limit)\n") == (len(body) >= 1 << 20)
     whole, rows, cut, _ = _native(store, query, name, 5000)
     assert (rows, cut) == (5000, False) and len(_rows(whole, name)) == 5000
+
+
+GRAPH_QUERIES = {
+    "construct": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "describe": f"DESCRIBE <{EX}s2> <{EX}s6>",
+    "empty": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p 42 }",
+}
+
+
+@pytest.mark.parametrize("scan", [7, 64, SCAN_BYTES])
+@pytest.mark.parametrize("query", sorted(GRAPH_QUERIES))
+@pytest.mark.parametrize("limit", [0, 1, 2, 7, 8, 9, 100])
+def test_native_n_triples_equal_the_python_serialiser_cap_and_all(query, limit, scan,
+                                                                   monkeypatch):
+    """A DESCRIBE or CONSTRUCT in N-Triples is counted in pyoxigraph's own bytes, a line a
+    triple (the literals hold escaped line breaks, quotes and comment signs): the same
+    bytes, count and cut as write_triples, wherever the pieces break."""
+    monkeypatch.setattr(filmld.native_results, "SCAN_BYTES", scan)
+    store = _store()
+    store.add(ox.Quad(ox.NamedNode(f"{EX}s2"), ox.NamedNode(EX + "q"),
+                      ox.Literal("# not a comment\n .\r\n"), ox.DefaultGraph()))
+    body, rows, cut, _ = _native(store, GRAPH_QUERIES[query], "nt", limit)
+    pieces: list[bytes] = []
+    expected_rows, expected_cut = write_triples(RESULT_FORMATS["nt"],
+                                                store.query(GRAPH_QUERIES[query]), limit,
+                                                pieces.append)
+    assert body == b"".join(pieces)
+    assert cut == expected_cut and (rows is None and not cut or rows == expected_rows)
+    if cut:
+        assert body.endswith(b"(the endpoint's result limit)\n")
+        assert body.count(b"\n") == limit + 1
 
 
 def test_a_json_answer_with_no_row_start_to_count_at_is_refused_not_cut_silently(

@@ -9,6 +9,7 @@ the cap. Finding rows in the bytes is exact in these three formats:
 - XML: every row is one `<result>` element, and `<` is always escaped in text and
   attribute values, so the string `<result>` occurs only as a row.
 - TSV: one row per line; a term never holds a raw line break (the N-Triples escapes).
+  N-Triples (a DESCRIBE or CONSTRUCT answer) likewise: one triple per line, no header.
 - JSON: a row with a bound variable starts `[{"name":{` or `,{"name":{`. Inside a string a
   quote is escaped, so after `{` an unescaped quote there would end the string, and a string
   is followed by `,` `}` `]` or `:`, never by a name and `":{`. A row with no bound variable
@@ -34,6 +35,8 @@ from filmld.sparql_results import HOLD_BYTES, ResultFormat, cut_ending
 
 NATIVE = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
           "tsv": ox.QueryResultsFormat.TSV}
+NATIVE_TRIPLES = {"nt": ox.RdfFormat.N_TRIPLES}
+"""Graph answers written the same way: an N-Triples triple is one line, as a TSV row is."""
 SCAN_BYTES = 256 << 10
 """Bytes held before rows are looked for; a smaller whole answer is often not scanned."""
 STUCK_BYTES = 16 << 20
@@ -109,7 +112,7 @@ class RowWriter:
         """Offsets where rows start in `data` (JSON: of the `[` or `,` before the row)."""
         if self.name == "xml":
             return [m.start() for m in _XML_ROW.finditer(data)]
-        if self.name == "tsv":
+        if self.name in ("tsv", "nt"):
             # Until the header's line break is seen, `data` starts with the header; after,
             # it starts where a row does (what was passed on ended at a row start).
             starts = [] if self.header else [0]
@@ -158,17 +161,19 @@ def _fewer_rows_than(name: str, body: bytes, rows: int) -> bool:
     """
     if name == "xml":
         return len(body) < 17 * rows
+    if name == "nt":
+        return body.count(b"\n") < rows
     return name == "json" and b"{}" not in body and len(body) < 32 * rows - 1
 
 
-def write_native(fmt: ResultFormat, solutions: ox.QuerySolutions, limit: int,
-                 emit: Callable[[bytes], None]) -> tuple[int | None, bool]:
-    """Serialise `solutions` with pyoxigraph's writer through `emit`, at most `limit` rows;
-    returns (rows, whether the answer was cut), rows None when not counted (fewer than the
-    cap)."""
+def write_native(fmt: ResultFormat, results: ox.QuerySolutions | ox.QueryTriples,
+                 limit: int, emit: Callable[[bytes], None]) -> tuple[int | None, bool]:
+    """Serialise `results` with pyoxigraph's writer through `emit`, at most `limit` rows (or
+    triples); returns (rows, whether the answer was cut), rows None when not counted (fewer
+    than the cap)."""
     writer = RowWriter(fmt.name, limit, emit)
     try:
-        solutions.serialize(writer, format=NATIVE[fmt.name])
+        results.serialize(writer, format=NATIVE.get(fmt.name) or NATIVE_TRIPLES[fmt.name])
     except Exception:  # pyoxigraph may wrap our CapReached in an error of its own
         if not writer.cut:
             raise

@@ -24,7 +24,7 @@ import time
 
 import pyoxigraph as ox
 
-from filmld.native_results import NATIVE, write_native
+from filmld.native_results import NATIVE, NATIVE_TRIPLES, write_native
 from filmld.sparql_results import (
     HOLD_BYTES,
     RESULT_FORMATS,
@@ -179,7 +179,9 @@ def answer(store: ox.Store, request: dict, channel: Channel) -> None:
             write_boolean(fmt, bool(result), emit)
             output.finish(1, False)
             return
-        if isinstance(result, ox.QueryTriples):
+        if isinstance(result, ox.QueryTriples) and fmt.name in NATIVE_TRIPLES:
+            rows, cut = write_native(fmt, result, request["limit"], emit)
+        elif isinstance(result, ox.QueryTriples):
             rows, cut = write_triples(fmt, result, request["limit"], emit,
                                       request.get("prefixes"))
         elif fmt.name in NATIVE:  # pyoxigraph's own serialiser, the cap found in its bytes
