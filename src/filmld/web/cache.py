@@ -48,19 +48,36 @@ class Entry:
     vary_accept: bool
 
 
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None
+@dataclass
+class _Rendered:
+    """A response's headers read in one pass (a miss is on the hot path of issue 5)."""
+
+    mark: str | None
+    headers: list[tuple[str, str]]
+    """As sent, the cache mark left out."""
+    named: dict[str, str]
+    """Lower-cased name -> the first value."""
+    not_modified: list[tuple[str, str]]
 
 
-def _entry(status: str, headers: list[tuple[str, str]], body: bytes) -> Entry:
-    vary = (_header(headers, "vary") or "").lower()
-    return Entry(status, headers, body, _header(headers, "etag"),
-                 _header(headers, "last-modified"),
-                 [(k, v) for k, v in headers if k.lower() in _NOT_MODIFIED_KEEP],
-                 "accept" in vary)
+def _read_headers(headers: list[tuple[str, str]]) -> _Rendered:
+    mark, sent, named, not_modified = None, [], {}, []
+    for pair in headers:
+        name = pair[0].lower()
+        if name == _MARK:
+            mark = pair[1] if mark is None else mark
+            continue
+        sent.append(pair)
+        named.setdefault(name, pair[1])
+        if name in _NOT_MODIFIED_KEEP:
+            not_modified.append(pair)
+    return _Rendered(mark, sent, named, not_modified)
+
+
+def _entry(status: str, rendered: _Rendered, body: bytes) -> Entry:
+    named = rendered.named
+    return Entry(status, rendered.headers, body, named.get("etag"), named.get("last-modified"),
+                 rendered.not_modified, "accept" in named.get("vary", "").lower())
 
 
 def _date(value: str | None):
@@ -169,9 +186,9 @@ class RenderCache:
         if entry is None:
             return self._miss(environ, start_response, key, version)
         self.hits += 1
-        return self._answer(environ, start_response, entry)
+        return self._answer(environ, start_response, entry, method == "HEAD")
 
-    def _answer(self, environ: dict, start_response: Callable, entry: Entry):
+    def _answer(self, environ: dict, start_response: Callable, entry: Entry, head: bool):
         if entry.etag is not None or entry.last_modified is not None:
             outcome = precondition(environ, entry.etag, entry.last_modified)
             if outcome == 304:
@@ -180,7 +197,7 @@ class RenderCache:
             if outcome == 412:
                 return _precondition_failed(environ, start_response, entry.headers)
         start_response(entry.status, entry.headers)
-        return [] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
+        return [] if head else [entry.body]
 
     # -- rendering through Flask ----------------------------------------------------------
     def _miss(self, environ: dict, start_response: Callable, key: tuple,
@@ -195,18 +212,17 @@ class RenderCache:
             return lambda data: None  # no view of ours uses write()
 
         body_iter = self.app(environ, capture)
-        status, headers = captured["status"], captured["headers"]
-        mark = _header(headers, _MARK)
-        headers = [(k, v) for k, v in headers if k.lower() != _MARK]
+        status = captured["status"]
+        rendered = _read_headers(captured["headers"])
+        headers, named, mark = rendered.headers, rendered.named, rendered.mark
         code = status[:3]
         if mark is None or code not in ("200", "303"):
-            validators = (_header(headers, "etag"), _header(headers, "last-modified"))
+            validators = (named.get("etag"), named.get("last-modified"))
             outcome = precondition(environ, *validators) \
                 if code == "200" and validators != (None, None) else None
             if outcome == 304:
                 _close(body_iter)
-                start_response("304 Not Modified",
-                               [(k, v) for k, v in headers if k.lower() in _NOT_MODIFIED_KEEP])
+                start_response("304 Not Modified", rendered.not_modified)
                 return []
             if outcome == 412:
                 _close(body_iter)
@@ -220,11 +236,10 @@ class RenderCache:
             body = b"".join(body_iter)
         finally:
             _close(body_iter)
-        entry = _entry(status, headers, body)
+        entry = _entry(status, rendered, body)
         if version is not None and mark == version:
             self._keep(key, entry, environ.get("HTTP_ACCEPT", ""), mark)
-        return self._answer({**environ, "REQUEST_METHOD": "HEAD" if head else "GET"},
-                            start_response, entry)
+        return self._answer(environ, start_response, entry, head)
 
     def _keep(self, key: tuple, entry: Entry, accept: str, version: str) -> None:
         with self._lock:
