@@ -861,6 +861,43 @@ def test_contribution_as_trig_or_nquads_keeps_facts_and_provenance_apart(client,
     assert len(facts) + len(provenance) == len(quads)
 
 
+@pytest.mark.parametrize("suffix, path", [(".ttl", ""), (".trig", ""), ("", "/provenance")])
+def test_contribution_documents_have_validators_freshness_and_alternates(client, suffix,
+                                                                        path):
+    """As every other document here: a strong ETag that a conditional GET answers with
+    304, Last-Modified, Cache-Control, CORS, and a Link to each other format."""
+    body = post(client, DATE).get_json()
+    url = body["location"] + suffix + path
+    response = client.get(url, headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    etag = response.headers["ETag"]
+    assert etag.startswith('"') and response.headers["Last-Modified"]
+    assert response.headers["Cache-Control"].startswith("public, max-age=")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    links = response.headers["Link"]
+    for media in ("text/html", "application/ld+json", "application/n-quads"):
+        assert f'type="{media}"' in links
+    if path:  # the provenance document's other formats are named by ?format=
+        assert f'<{body["location"]}/provenance?format=nq>; rel="alternate"' in links
+    else:
+        assert f'<{body["location"]}.nq>; rel="alternate"' in links
+        assert f'<{body["location"]}{suffix}>' not in links  # not itself
+    again = client.get(url, headers={"Accept": "text/turtle", "If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag
+    other = client.get(body["location"] + ".nt" + path if path else body["location"] + ".nt")
+    assert other.headers["ETag"] != etag  # each representation its own tag
+
+
+def test_a_withdrawn_contributions_old_etag_no_longer_matches(client):
+    body = post(client, DATE).get_json()
+    url = body["location"] + "/provenance?format=ttl"
+    etag = client.get(url).headers["ETag"]
+    assert client.delete(body["location"], headers=ALICE).status_code in (200, 204)
+    after = client.get(url, headers={"If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag
+    assert "invalidatedAtTime" in after.get_data(as_text=True)
+
+
 def test_the_hash_is_the_documented_one_and_blank_nodes_are_skolemised(client):
     from filmld.contributions import HASH_METHOD
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -41,12 +42,13 @@ from filmld.errors import (
     error_body,
 )
 from filmld.namespaces import prefixes
-from filmld.negotiation import choose_format
+from filmld.negotiation import FORMATS, choose_format
 from filmld.rate_limit import RateLimit
 from filmld.renderers import rdfxml
 from filmld.tokens import Contributor, Tokens
 from filmld.validation import Report, Validator
 from filmld.web.body import read_body
+from filmld.web.http import cacheable, link_header
 from filmld.web.state import settings
 
 blueprint = Blueprint("contributions", __name__)
@@ -243,7 +245,8 @@ def one(contribution_id: str) -> Response:
                    headers={"Link": f'</contributions/{stem}/provenance>; rel="describedby"'})
     triples = contributions.triples_of(record)
     provenance = contributions.provenance_of(record)
-    return _document(record, fmt, triples, provenance)
+    return _document(record, fmt, triples, provenance, "contribution",
+                     lambda name: f"/contributions/{stem}.{name}")
 
 
 @blueprint.get("/contributions/<contribution_id>/provenance")
@@ -252,7 +255,8 @@ def provenance(contribution_id: str) -> Response:
     stem, fmt = _stem_and_format(contribution_id, request.args.get("format"))
     contributions = service().contributions
     record = contributions.record(stem)
-    return _document(record, fmt, [], contributions.provenance_of(record))
+    return _document(record, fmt, [], contributions.provenance_of(record), "provenance",
+                     lambda name: f"/contributions/{stem}/provenance?format={name}")
 
 
 def _stem_and_format(name: str, query_format: str | None = None) -> tuple[str, str]:
@@ -270,7 +274,11 @@ def _stem_and_format(name: str, query_format: str | None = None) -> tuple[str, s
 
 
 def _document(record: Record, fmt: str, triples: list[ox.Triple],
-              provenance: list[ox.Triple]) -> Response:
+              provenance: list[ox.Triple], kind: str,
+              iri_in: Callable[[str], str]) -> Response:
+    """The document in `fmt`, with the validators, freshness and alternates of every
+    other document here (a contribution changes only when withdrawn, which changes the
+    store's version and so the ETag); `iri_in(format)` is its IRI in another format."""
     if fmt == "html":
         body = render_template("contribution.html", record=record, triples=triples,
                                provenance=provenance, warnings=None, hash_method=HASH_METHOD)
@@ -288,11 +296,16 @@ def _document(record: Record, fmt: str, triples: list[ox.Triple],
         response = Response(render_rdf(provenance + triples, fmt),
                             content_type=RDF_TYPES[fmt])
     response.headers["Vary"] = "Accept"
-    return response
+    response.headers["Link"] = link_header([(iri_in(name), "alternate", media)
+                                            for name, media in _OFFERED if name != fmt])
+    return cacheable(response, f"{kind}-{fmt}")
 
 
 QUAD_TYPES = {"trig": "application/trig; charset=utf-8",
               "nq": "application/n-quads; charset=utf-8"}
+_OFFERED = [*((name, f.media_type) for name, f in FORMATS.items()),
+            *((name, media.split(";")[0]) for name, media in QUAD_TYPES.items())]
+"""(format name, media type) of every form of a contribution document."""
 
 
 @blueprint.get("/contributors/<name>")
