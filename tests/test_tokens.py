@@ -6,6 +6,8 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from filmld.errors import Unauthorized
 from filmld.tokens import Tokens, TokensFile, TokensUnavailable
 from filmld.web import create_app
 from filmld.web.sparql import close_query_pool
-from tests.conftest import start_server
+from tests.conftest import filmld_env, free_port, start_server
 from tests.test_validation_neighbourhood import PREFIXES
 
 DATE = '<id/person/cher> schema:birthDate "1946-05-20"^^xsd:date .'
@@ -247,6 +249,19 @@ def test_at_start_a_malformed_or_missing_file_is_an_error(tmp_path, tokens_file)
     file = TokensFile(tokens_file)
     with pytest.raises(TokensUnavailable):
         file.pairs()
+
+
+def test_serve_says_in_one_line_that_the_tokens_file_is_malformed(tmp_path, tokens_file):
+    """Before any worker starts: not a traceback from each worker that failed on it."""
+    rewrite(tokens_file, "alice\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "filmld", "serve", "--port", str(free_port()), "--store",
+         str(tmp_path / "store")],
+        env=filmld_env(tokens_file=str(tokens_file)), capture_output=True, text=True, check=False,
+        timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == \
+        f"filmld serve: tokens file {tokens_file}, line 1 is not contributor:token"
 
 
 def test_every_worker_process_sees_the_change(tmp_path, tokens_file, oxigraph_server):
