@@ -77,6 +77,14 @@ def _check_files_parse(settings: Settings) -> None:
     read_folder(settings.data_dir, settings.base_url)
 
 
+def _check_tokens(settings: Settings) -> None:
+    """A malformed tokens setting or file as one line, before any worker starts: not a
+    traceback per worker, started again on a remote store (respawn_failed_workers)."""
+    from filmld.tokens import Tokens
+
+    Tokens.from_settings(settings)
+
+
 def _check_base_url(value: str) -> None:
     from urllib.parse import urlsplit
 
@@ -118,6 +126,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # threads, so the worker's first flush (a contribution's) would wait forever.
         _check_store_free(settings, holder="another filmld process")
         _check_files_parse(settings)
+    _check_tokens(settings)
     _export(settings)
     return serve(settings, host=args.host, port=args.port, workers=args.workers)
 

@@ -72,7 +72,8 @@ SETTINGS_HELP = {
     "query_workers": "Processes kept ready to evaluate SPARQL queries.",
     "tokens": "Contributor tokens: comma-separated contributor:token pairs; "
     "the contributor named 'operator' may withdraw any contribution.",
-    "tokens_file": "File with one contributor:token pair per line (alternative to tokens).",
+    "tokens_file": "File with one contributor:token pair per line (alternative to tokens); "
+    "edits take effect at the next request, without a restart.",
     "max_contribution_triples": "Most triples one contribution may carry.",
     "contribution_rate": "Contributions one token may make per minute (429 beyond).",
     "allowed_graphs": "Comma-separated graph IRIs outside this dataset that FROM may name "
