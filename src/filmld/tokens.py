@@ -119,8 +119,10 @@ class TokensFile:
                     version = self._version = self._read()
                     self._log_change(version)
         if version.problem:
-            raise TokensUnavailable(f"{version.problem}: requests that need a token are "
-                                    "refused until the operator fixes it")
+            # The client is told what is wrong, not where the server keeps its files.
+            public = version.problem.replace(f"tokens file {self.path}", "the tokens file")
+            raise TokensUnavailable(f"{public}: requests that need a token are refused "
+                                    "until the operator fixes it")
         return version.pairs
 
     def _read(self) -> _Version:
