@@ -386,3 +386,27 @@ def test_commands_on_a_running_servers_store_say_so(tmp_path, args):
     assert result.returncode == 2
     assert result.stderr == (f"filmld {args[0]}: the store {server.store} is in use by a "
                              "running filmld server\n")
+
+
+# -- option and setting values an operator may get wrong: one line naming both, exit 2 ------
+def _one_clear_line(result: subprocess.CompletedProcess, *names: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for name in names:
+        assert name in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("host, message", [
+    ("999.1.1.1", "is not an IP address"),
+    ("localhost", "is not an IP address"),  # granian takes IP addresses only
+    ("192.0.2.1", "is not an address of this machine"),  # TEST-NET-1, never assigned
+])
+def test_serve_on_a_host_it_cannot_listen_on_says_so(tmp_path, host, message):
+    """999.1.1.1 was "Name or service not known (another server ... is using it; choose
+    another --port)"; localhost passed the check and granian failed once started."""
+    result = _serve(tmp_path, "--host", host, "--port", str(free_port()),
+                    store=str(tmp_path / "store"))
+    _one_clear_line(result, f"--host {host!r}", message)
+    assert "another --port" not in result.stderr
+

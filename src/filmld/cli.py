@@ -85,6 +85,19 @@ def _check_base_url(value: str) -> None:
         raise UsageProblem("--base-url must be an absolute http(s) IRI ending in /")
 
 
+def _check_host(host: str) -> None:
+    """granian listens on an IP address only (a host name such as localhost fails once it has
+    started), so anything else is refused here, in one line."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise UsageProblem(f"--host {host!r} is not an IP address this machine can listen on "
+                           "(127.0.0.1 for this machine only, 0.0.0.0 or :: for every "
+                           "interface)") from None
+
+
 def _check_port_free(host: str, port: int) -> None:
     """Bind the address ourselves first: granian binds with SO_REUSEPORT, so a second server
     on a port a filmld server already has would start and share it silently. SO_REUSEADDR
@@ -97,9 +110,21 @@ def _check_port_free(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise UsageProblem(f"cannot listen on {host}:{port}: {error.strerror or error} "
-                               "(another server, perhaps filmld, is using it; choose "
-                               "another --port)") from None
+            raise UsageProblem(_bind_problem(host, port, error)) from None
+
+
+def _bind_problem(host: str, port: int, error: OSError) -> str:
+    """What a failed bind means to the operator: only a used port is about another server."""
+    import errno
+
+    if error.errno == errno.EADDRNOTAVAIL:
+        return (f"--host {host!r} is not an address of this machine (127.0.0.1 for this "
+                "machine only, 0.0.0.0 or :: for every interface)")
+    if error.errno == errno.EACCES:
+        return (f"cannot listen on {host}:{port}: permission denied (ports below 1024 need "
+                "privileges; choose another --port)")
+    return (f"cannot listen on {host}:{port}: {error.strerror or error} (another server, "
+            "perhaps filmld, is using it; choose another --port)")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -110,6 +135,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _check_base_url(args.base_url)
     if not getattr(args, "base_url", None) and settings.base_url == Settings().base_url:
         settings = settings.with_overrides(base_url=f"http://{args.host}:{args.port}/")
+    _check_host(args.host)
     _check_port_free(args.host, args.port)
     if not is_remote(settings):
         # The ordinary start-up errors (store locked, a syntax error in data/) here, as one
