@@ -410,3 +410,21 @@ def test_serve_on_a_host_it_cannot_listen_on_says_so(tmp_path, host, message):
     _one_clear_line(result, f"--host {host!r}", message)
     assert "another --port" not in result.stderr
 
+
+STORE_MUST_BE = "must be a directory (created if missing) or the http(s) URL of a SPARQL"
+
+
+@pytest.mark.parametrize("args", [("serve",), ("load", "films.nt"), ("query", "ASK {}"),
+                                  ("dump",), ("get", "/"),
+                                  ("validate", "--contribution", "films.nt")])
+def test_a_store_that_is_a_file_says_what_a_store_must_be(tmp_path, args):
+    """It was a raw "[Errno 17] File exists" (and a traceback from serve's worker)."""
+    (tmp_path / "films.nt").write_text(f'<{DEFAULT_BASE}id/x> <https://schema.org/name> "x" .\n')
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a store")
+    if args[0] == "serve":
+        args = ("serve", "--port", str(free_port()))
+    result = run(*args, "--store", str(a_file), tmp_path=tmp_path)
+    _one_clear_line(result, f"--store {str(a_file)!r}", STORE_MUST_BE)
+    from_env = run(*args, tmp_path=tmp_path, store=str(a_file))
+    _one_clear_line(from_env, f"FILMLD_STORE={str(a_file)!r}", STORE_MUST_BE)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from filmld.config import SETTINGS_HELP, Settings, from_env
+from filmld.config import SETTINGS_HELP, Settings, from_env, store_problem
 from filmld.errors import FilmldError
 from filmld.query_output import OUTPUT_FORMATS
 
@@ -22,9 +22,19 @@ class UsageProblem(Exception):
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """FILMLD_* settings (checked by from_env), then --store, checked here by the same
+    rules: nothing is opened with a value that cannot work."""
     settings = from_env()
     overrides = {"base_url": getattr(args, "base_url", None), "store": getattr(args, "store", None)}
+    if overrides["store"] is not None:
+        _check_option("--store", overrides["store"], store_problem)
     return settings.with_overrides(**overrides)
+
+
+def _check_option(option: str, value: str, problem_of: Callable[[str], str]) -> None:
+    problem = problem_of(value)
+    if problem:
+        raise UsageProblem(f"{option} {value!r}: {problem}")
 
 
 def _export(settings: Settings) -> None:

@@ -93,6 +93,34 @@ MAY_BE_ZERO = {"max_age", "contribution_rate", "store_retry_after"}
 """Numeric settings for which 0 means something; every other one must be above 0."""
 
 
+STORE_MUST_BE = ("the store must be a directory (created if missing) or the http(s) URL of "
+                 "a SPARQL query endpoint")
+
+
+def store_problem(value: str) -> str:
+    """Why `value` cannot be the store ('' when it can): said before anything opens it, which
+    would fail with a bare errno (a file) or make a directory named ftp: (another scheme)."""
+    import re
+    from urllib.parse import urlsplit
+
+    if value.startswith(("http://", "https://")):
+        return "" if urlsplit(value).netloc else f"names no host; {STORE_MUST_BE}"
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
+        return f"is not an http(s) URL; {STORE_MUST_BE}"
+    path = Path(value or ".filmld-store")
+    for place in (path, *path.parents):
+        if place.exists():
+            if place.is_dir():
+                return ""
+            what = "is a file" if place == path else f"is under {str(place)!r}, which is a file"
+            return f"{what}; {STORE_MUST_BE}"
+    return ""
+
+
+VALUE_CHECKS = {"store": store_problem}
+"""Text settings with rules of their own; each check returns the problem, '' if none."""
+
+
 def _coerce(value: str, default: object, name: str = "") -> object:
     if isinstance(default, bool):
         if value.strip().lower() not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
@@ -112,6 +140,9 @@ def _coerce(value: str, default: object, name: str = "") -> object:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an absolute http(s) IRI")
+    problem = VALUE_CHECKS[name](value) if name in VALUE_CHECKS else ""
+    if problem:
+        raise ValueError(problem)
     if isinstance(default, Path):
         return Path(value)
     return value
