@@ -335,7 +335,7 @@ def _serve(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedP
 
 @pytest.mark.parametrize("args, message", [
     (("--base-url", "not-a-url"),
-     "filmld serve: --base-url must be an absolute http(s) IRI ending in /\n"),
+     "filmld serve: --base-url 'not-a-url': must be an absolute http(s) IRI ending in /\n"),
     (("--port", "99999"), "argument --port: 99999 is not a port number (1 to 65535)\n"),
     (("--workers", "0"), "argument --workers: 0 is not 1 or more\n"),
     (("--workers", "two"), "argument --workers: 'two' is not a whole number\n"),
@@ -428,3 +428,19 @@ def test_a_store_that_is_a_file_says_what_a_store_must_be(tmp_path, args):
     _one_clear_line(result, f"--store {str(a_file)!r}", STORE_MUST_BE)
     from_env = run(*args, tmp_path=tmp_path, store=str(a_file))
     _one_clear_line(from_env, f"FILMLD_STORE={str(a_file)!r}", STORE_MUST_BE)
+
+
+@pytest.mark.parametrize("command", [("load", "films.nt"), ("get", "/"), ("query", "ASK {}"),
+                                     ("serve", "--port", "0")])
+@pytest.mark.parametrize("value", ["notaurl", "http://exa mple.org/"])
+def test_a_bad_base_url_is_named_as_the_base_url(tmp_path, command, value):
+    """load blamed --graph ('notaurl/graph/loaded' is not an absolute IRI); get dropped the
+    store's graphs first, then failed on an ontology file."""
+    (tmp_path / "films.nt").write_text(f'<{DEFAULT_BASE}id/x> <https://schema.org/name> "x" .\n')
+    if command[0] == "serve":
+        command = ("serve", "--port", str(free_port()))
+    result = run(*command, "--base-url", value, tmp_path=tmp_path)
+    _one_clear_line(result, f"--base-url {value!r}", "must be an absolute http(s) IRI")
+    assert "--graph" not in result.stderr and "dropped" not in result.stderr
+    from_env = run(*command, tmp_path=tmp_path, base_url=value)
+    _one_clear_line(from_env, f"FILMLD_BASE_URL={value!r}", "must be an absolute http(s) IRI")

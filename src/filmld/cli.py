@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from filmld.config import SETTINGS_HELP, Settings, from_env, store_problem
+from filmld.config import SETTINGS_HELP, Settings, base_url_problem, from_env, store_problem
 from filmld.errors import FilmldError
 from filmld.query_output import OUTPUT_FORMATS
 
@@ -22,10 +22,12 @@ class UsageProblem(Exception):
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """FILMLD_* settings (checked by from_env), then --store, checked here by the same
-    rules: nothing is opened with a value that cannot work."""
+    """FILMLD_* settings (checked by from_env), then --base-url and --store, checked here by
+    the same rules: nothing is opened or minted with a value that cannot work."""
     settings = from_env()
     overrides = {"base_url": getattr(args, "base_url", None), "store": getattr(args, "store", None)}
+    if overrides["base_url"] is not None:
+        _check_option("--base-url", overrides["base_url"], _base_url_option_problem)
     if overrides["store"] is not None:
         _check_option("--store", overrides["store"], store_problem)
     return settings.with_overrides(**overrides)
@@ -35,6 +37,10 @@ def _check_option(option: str, value: str, problem_of: Callable[[str], str]) -> 
     problem = problem_of(value)
     if problem:
         raise UsageProblem(f"{option} {value!r}: {problem}")
+
+
+def _base_url_option_problem(value: str) -> str:
+    return base_url_problem(value, ending_in_slash=True)
 
 
 def _export(settings: Settings) -> None:
@@ -87,14 +93,6 @@ def _check_files_parse(settings: Settings) -> None:
     read_folder(settings.data_dir, settings.base_url)
 
 
-def _check_base_url(value: str) -> None:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or not value.endswith("/"):
-        raise UsageProblem("--base-url must be an absolute http(s) IRI ending in /")
-
-
 def _check_host(host: str) -> None:
     """granian listens on an IP address only (a host name such as localhost fails once it has
     started), so anything else is refused here, in one line."""
@@ -141,8 +139,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from filmld.server import is_remote, serve
 
     settings = _settings(args)
-    if getattr(args, "base_url", None):
-        _check_base_url(args.base_url)
     if not getattr(args, "base_url", None) and settings.base_url == Settings().base_url:
         settings = settings.with_overrides(base_url=f"http://{args.host}:{args.port}/")
     _check_host(args.host)

@@ -117,7 +117,28 @@ def store_problem(value: str) -> str:
     return ""
 
 
-VALUE_CHECKS = {"store": store_problem}
+def base_url_problem(value: str, *, ending_in_slash: bool = False) -> str:
+    """Why `value` cannot be the base IRI ('' when it can): every IRI filmld mints starts
+    with it, so a bad one fails later, far from its cause (a --graph, an ontology file).
+    The variable may leave out the final / (it is added); the option's help says it ends so."""
+    from urllib.parse import urlsplit
+
+    import pyoxigraph as ox
+
+    rule = "must be an absolute http(s) IRI" + (" ending in /" if ending_in_slash else "")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return rule
+    if ending_in_slash and not value.endswith("/"):
+        return rule
+    try:
+        ox.NamedNode(value)
+    except ValueError as error:
+        return f"{rule} ({error})"
+    return ""
+
+
+VALUE_CHECKS = {"store": store_problem, "base_url": base_url_problem}
 """Text settings with rules of their own; each check returns the problem, '' if none."""
 
 
@@ -134,12 +155,6 @@ def _coerce(value: str, default: object, name: str = "") -> object:
             raise ValueError("must be above 0" if name not in MAY_BE_ZERO else "must not be "
                              "negative")
         return number
-    if name == "base_url":
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http(s) IRI")
     problem = VALUE_CHECKS[name](value) if name in VALUE_CHECKS else ""
     if problem:
         raise ValueError(problem)
