@@ -444,3 +444,29 @@ def test_a_bad_base_url_is_named_as_the_base_url(tmp_path, command, value):
     assert "--graph" not in result.stderr and "dropped" not in result.stderr
     from_env = run(*command, tmp_path=tmp_path, base_url=value)
     _one_clear_line(from_env, f"FILMLD_BASE_URL={value!r}", "must be an absolute http(s) IRI")
+
+
+@pytest.mark.parametrize("value", ["1", "255"])
+def test_a_query_memory_limit_no_worker_can_start_in_is_refused(tmp_path, value):
+    """FILMLD_QUERY_MEMORY_MB=1 started, and every SPARQL query a worker evaluates was a 500."""
+    for args in (("serve", "--port", str(free_port())), ("get", "/")):
+        result = run(*args, tmp_path=tmp_path, query_memory_mb=value)
+        _one_clear_line(result, f"FILMLD_QUERY_MEMORY_MB={value!r}", "must be at least 256")
+
+
+def test_a_query_worker_answers_at_the_smallest_memory_limit_accepted(tmp_path):
+    """The minimum is measured (config.MINIMUMS): a worker at it evaluates a real query."""
+    from filmld.config import MINIMUMS, Settings
+    from filmld.dataset import open_dataset
+    from filmld.query_pool import QueryPool, QueryRequest
+
+    store = open_dataset(Settings(store=str(tmp_path / "store")))
+    pool = QueryPool(store, workers=1, concurrency=1, timeout=30,
+                     memory_mb=MINIMUMS["query_memory_mb"])
+    try:
+        stream = pool.run(QueryRequest(query="SELECT * WHERE { ?s ?p ?o } ORDER BY ?o",
+                                       format="csv", limit=10000, inline=False))
+        assert b"mask-1985" in stream.read_all()
+    finally:
+        pool.close()
+        store.close()
