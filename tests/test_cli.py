@@ -470,3 +470,18 @@ def test_a_query_worker_answers_at_the_smallest_memory_limit_accepted(tmp_path):
     finally:
         pool.close()
         store.close()
+
+
+def test_serve_on_an_ipv6_address_mints_a_base_iri_with_it_in_brackets():
+    """http://::1:8000/ is no IRI: `serve --host ::1` failed on the first ontology file."""
+    from filmld.cli import _own_base
+
+    assert _own_base("::1", 8000) == "http://[::1]:8000/"
+    assert _own_base("127.0.0.1", 8000) == "http://127.0.0.1:8000/"
+
+
+def test_load_refuses_a_negative_number_of_violations_to_report(tmp_path):
+    """-1 was taken: the load stopped at the first invalid batch and reported nothing."""
+    result = run("load", "films.nt", "--validate", "--max-violations", "-1", tmp_path=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.endswith("argument --max-violations: -1 is not 0 or more\n")

@@ -135,12 +135,17 @@ def _bind_problem(host: str, port: int, error: OSError) -> str:
             "perhaps filmld, is using it; choose another --port)")
 
 
+def _own_base(host: str, port: int) -> str:
+    """http://HOST:PORT/, with an IPv6 address in brackets (http://::1:8000/ is no IRI)."""
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from filmld.server import is_remote, serve
 
     settings = _settings(args)
     if not getattr(args, "base_url", None) and settings.base_url == Settings().base_url:
-        settings = settings.with_overrides(base_url=f"http://{args.host}:{args.port}/")
+        settings = settings.with_overrides(base_url=_own_base(args.host, args.port))
     _check_host(args.host)
     _check_port_free(args.host, args.port)
     if not is_remote(settings):
@@ -311,6 +316,16 @@ def _port(text: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a port number (1 to 65535)")
     return port
+
+
+def _not_negative(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{number} is not 0 or more")
+    return number
 
 
 def _positive(text: str) -> int:
