@@ -335,7 +335,7 @@ def _serve(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedP
 
 @pytest.mark.parametrize("args, message", [
     (("--base-url", "not-a-url"),
-     "filmld serve: --base-url must be an absolute http(s) IRI ending in /\n"),
+     "filmld serve: --base-url 'not-a-url': must be an absolute http(s) IRI ending in /\n"),
     (("--port", "99999"), "argument --port: 99999 is not a port number (1 to 65535)\n"),
     (("--workers", "0"), "argument --workers: 0 is not 1 or more\n"),
     (("--workers", "two"), "argument --workers: 'two' is not a whole number\n"),
@@ -386,3 +386,102 @@ def test_commands_on_a_running_servers_store_say_so(tmp_path, args):
     assert result.returncode == 2
     assert result.stderr == (f"filmld {args[0]}: the store {server.store} is in use by a "
                              "running filmld server\n")
+
+
+# -- option and setting values an operator may get wrong: one line naming both, exit 2 ------
+def _one_clear_line(result: subprocess.CompletedProcess, *names: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for name in names:
+        assert name in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("host, message", [
+    ("999.1.1.1", "is not an IP address"),
+    ("localhost", "is not an IP address"),  # granian takes IP addresses only
+    ("192.0.2.1", "is not an address of this machine"),  # TEST-NET-1, never assigned
+])
+def test_serve_on_a_host_it_cannot_listen_on_says_so(tmp_path, host, message):
+    """999.1.1.1 was "Name or service not known (another server ... is using it; choose
+    another --port)"; localhost passed the check and granian failed once started."""
+    result = _serve(tmp_path, "--host", host, "--port", str(free_port()),
+                    store=str(tmp_path / "store"))
+    _one_clear_line(result, f"--host {host!r}", message)
+    assert "another --port" not in result.stderr
+
+
+STORE_MUST_BE = "must be a directory (created if missing) or the http(s) URL of a SPARQL"
+
+
+@pytest.mark.parametrize("args", [("serve",), ("load", "films.nt"), ("query", "ASK {}"),
+                                  ("dump",), ("get", "/"),
+                                  ("validate", "--contribution", "films.nt")])
+def test_a_store_that_is_a_file_says_what_a_store_must_be(tmp_path, args):
+    """It was a raw "[Errno 17] File exists" (and a traceback from serve's worker)."""
+    (tmp_path / "films.nt").write_text(f'<{DEFAULT_BASE}id/x> <https://schema.org/name> "x" .\n')
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a store")
+    if args[0] == "serve":
+        args = ("serve", "--port", str(free_port()))
+    result = run(*args, "--store", str(a_file), tmp_path=tmp_path)
+    _one_clear_line(result, f"--store {str(a_file)!r}", STORE_MUST_BE)
+    from_env = run(*args, tmp_path=tmp_path, store=str(a_file))
+    _one_clear_line(from_env, f"FILMLD_STORE={str(a_file)!r}", STORE_MUST_BE)
+
+
+@pytest.mark.parametrize("command", [("load", "films.nt"), ("get", "/"), ("query", "ASK {}"),
+                                     ("serve", "--port", "0")])
+@pytest.mark.parametrize("value", ["notaurl", "http://exa mple.org/"])
+def test_a_bad_base_url_is_named_as_the_base_url(tmp_path, command, value):
+    """load blamed --graph ('notaurl/graph/loaded' is not an absolute IRI); get dropped the
+    store's graphs first, then failed on an ontology file."""
+    (tmp_path / "films.nt").write_text(f'<{DEFAULT_BASE}id/x> <https://schema.org/name> "x" .\n')
+    if command[0] == "serve":
+        command = ("serve", "--port", str(free_port()))
+    result = run(*command, "--base-url", value, tmp_path=tmp_path)
+    _one_clear_line(result, f"--base-url {value!r}", "must be an absolute http(s) IRI")
+    assert "--graph" not in result.stderr and "dropped" not in result.stderr
+    from_env = run(*command, tmp_path=tmp_path, base_url=value)
+    _one_clear_line(from_env, f"FILMLD_BASE_URL={value!r}", "must be an absolute http(s) IRI")
+
+
+@pytest.mark.parametrize("value", ["1", "255"])
+def test_a_query_memory_limit_no_worker_can_start_in_is_refused(tmp_path, value):
+    """FILMLD_QUERY_MEMORY_MB=1 started, and every SPARQL query a worker evaluates was a 500."""
+    for args in (("serve", "--port", str(free_port())), ("get", "/")):
+        result = run(*args, tmp_path=tmp_path, query_memory_mb=value)
+        _one_clear_line(result, f"FILMLD_QUERY_MEMORY_MB={value!r}", "must be at least 256")
+
+
+def test_a_query_worker_answers_at_the_smallest_memory_limit_accepted(tmp_path):
+    """The minimum is measured (config.MINIMUMS): a worker at it evaluates a real query."""
+    from filmld.config import MINIMUMS, Settings
+    from filmld.dataset import open_dataset
+    from filmld.query_pool import QueryPool, QueryRequest
+
+    store = open_dataset(Settings(store=str(tmp_path / "store")))
+    pool = QueryPool(store, workers=1, concurrency=1, timeout=30,
+                     memory_mb=MINIMUMS["query_memory_mb"])
+    try:
+        stream = pool.run(QueryRequest(query="SELECT * WHERE { ?s ?p ?o } ORDER BY ?o",
+                                       format="csv", limit=10000, inline=False))
+        assert b"mask-1985" in stream.read_all()
+    finally:
+        pool.close()
+        store.close()
+
+
+def test_serve_on_an_ipv6_address_mints_a_base_iri_with_it_in_brackets():
+    """http://::1:8000/ is no IRI: `serve --host ::1` failed on the first ontology file."""
+    from filmld.cli import _own_base
+
+    assert _own_base("::1", 8000) == "http://[::1]:8000/"
+    assert _own_base("127.0.0.1", 8000) == "http://127.0.0.1:8000/"
+
+
+def test_load_refuses_a_negative_number_of_violations_to_report(tmp_path):
+    """-1 was taken: the load stopped at the first invalid batch and reported nothing."""
+    result = run("load", "films.nt", "--validate", "--max-violations", "-1", tmp_path=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.endswith("argument --max-violations: -1 is not 0 or more\n")

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from filmld.config import SETTINGS_HELP, Settings, from_env
+from filmld.config import SETTINGS_HELP, Settings, base_url_problem, from_env, store_problem
 from filmld.errors import FilmldError
 from filmld.query_output import OUTPUT_FORMATS
 
@@ -22,9 +22,25 @@ class UsageProblem(Exception):
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """FILMLD_* settings (checked by from_env), then --base-url and --store, checked here by
+    the same rules: nothing is opened or minted with a value that cannot work."""
     settings = from_env()
     overrides = {"base_url": getattr(args, "base_url", None), "store": getattr(args, "store", None)}
+    if overrides["base_url"] is not None:
+        _check_option("--base-url", overrides["base_url"], _base_url_option_problem)
+    if overrides["store"] is not None:
+        _check_option("--store", overrides["store"], store_problem)
     return settings.with_overrides(**overrides)
+
+
+def _check_option(option: str, value: str, problem_of: Callable[[str], str]) -> None:
+    problem = problem_of(value)
+    if problem:
+        raise UsageProblem(f"{option} {value!r}: {problem}")
+
+
+def _base_url_option_problem(value: str) -> str:
+    return base_url_problem(value, ending_in_slash=True)
 
 
 def _export(settings: Settings) -> None:
@@ -85,12 +101,17 @@ def _check_tokens(settings: Settings) -> None:
     Tokens.from_settings(settings)
 
 
-def _check_base_url(value: str) -> None:
-    from urllib.parse import urlsplit
+def _check_host(host: str) -> None:
+    """granian listens on an IP address only (a host name such as localhost fails once it has
+    started), so anything else is refused here, in one line."""
+    import ipaddress
 
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or not value.endswith("/"):
-        raise UsageProblem("--base-url must be an absolute http(s) IRI ending in /")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise UsageProblem(f"--host {host!r} is not an IP address this machine can listen on "
+                           "(127.0.0.1 for this machine only, 0.0.0.0 or :: for every "
+                           "interface)") from None
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -105,19 +126,35 @@ def _check_port_free(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise UsageProblem(f"cannot listen on {host}:{port}: {error.strerror or error} "
-                               "(another server, perhaps filmld, is using it; choose "
-                               "another --port)") from None
+            raise UsageProblem(_bind_problem(host, port, error)) from None
+
+
+def _bind_problem(host: str, port: int, error: OSError) -> str:
+    """What a failed bind means to the operator: only a used port is about another server."""
+    import errno
+
+    if error.errno == errno.EADDRNOTAVAIL:
+        return (f"--host {host!r} is not an address of this machine (127.0.0.1 for this "
+                "machine only, 0.0.0.0 or :: for every interface)")
+    if error.errno == errno.EACCES:
+        return (f"cannot listen on {host}:{port}: permission denied (ports below 1024 need "
+                "privileges; choose another --port)")
+    return (f"cannot listen on {host}:{port}: {error.strerror or error} (another server, "
+            "perhaps filmld, is using it; choose another --port)")
+
+
+def _own_base(host: str, port: int) -> str:
+    """http://HOST:PORT/, with an IPv6 address in brackets (http://::1:8000/ is no IRI)."""
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from filmld.server import is_remote, serve
 
     settings = _settings(args)
-    if getattr(args, "base_url", None):
-        _check_base_url(args.base_url)
     if not getattr(args, "base_url", None) and settings.base_url == Settings().base_url:
-        settings = settings.with_overrides(base_url=f"http://{args.host}:{args.port}/")
+        settings = settings.with_overrides(base_url=_own_base(args.host, args.port))
+    _check_host(args.host)
     _check_port_free(args.host, args.port)
     if not is_remote(settings):
         # The ordinary start-up errors (store locked, a syntax error in data/) here, as one
@@ -288,6 +325,16 @@ def _port(text: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a port number (1 to 65535)")
     return port
+
+
+def _not_negative(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{number} is not 0 or more")
+    return number
 
 
 def _positive(text: str) -> int:

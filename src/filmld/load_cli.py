@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from filmld import cli_extensions
-from filmld.cli import FAILED, OK, UsageProblem, _settings, open_checked
+from filmld.cli import FAILED, OK, UsageProblem, _not_negative, _settings, open_checked
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -65,7 +65,7 @@ def register(command: Callable) -> None:
                    help="Validate against the shapes: alone (or =report), report the first "
                    "violations and load nothing unless all conforms; =skip-invalid, load what "
                    "conforms and report the rest.")
-    p.add_argument("--max-violations", type=int, default=20,
+    p.add_argument("--max-violations", type=_not_negative, default=20,
                    help="How many violations to report.")
     p.add_argument("-q", "--quiet", action="store_true", help="No progress line.")
 
