@@ -476,6 +476,37 @@ def test_json_ld_is_the_same_graph_as_turtle(reader, path):
     assert isomorphic(turtle, jsonld_graph(data))
 
 
+def test_json_ld_keeps_every_integer_literal_as_it_is(app):
+    """A JSON number reads back as the canonical xsd:integer only while a JSON parser keeps
+    it exact (2^53 - 1, RFC 8259 section 6; pyoxigraph reads a larger one as a double) and
+    below 10^21 (from there an xsd:double, JSON-LD 1.1 section 8.6): larger integers stay
+    value objects."""
+    client = app.test_client()
+    xsd = "http://www.w3.org/2001/XMLSchema#integer"
+    p = ox.NamedNode(f"{BASE}ontology/note")
+    values = ["12", "0", "-7", "9007199254740991", "-9007199254740991", "9007199254740992",
+              "999999999999999999999", "1000000000000000000000",
+              "-1000000000000000000000", "123456789012345678901234567890"]
+    cher = ox.NamedNode(f"{BASE}id/person/cher")
+    app.extensions["filmld.store"].add_graph(f"{BASE}graph/test-integers", [
+        ox.Triple(cher, p, ox.Literal(v, datatype=ox.NamedNode(xsd))) for v in values])
+
+    def notes(triples) -> set[str]:
+        return {str(t.object) for t in triples if t.predicate == p}
+
+    expected = notes(ox.parse(client.get("/id/person/cher.nt").data,
+                              format=ox.RdfFormat.N_TRIPLES))
+    assert expected == {f'"{v}"^^<{xsd}>' for v in values}
+    data = json.loads(client.get("/id/person/cher.jsonld").data)
+    nquads = jsonld.to_rdf(data, {"format": "application/n-quads"})  # pyld, no rdflib
+    assert notes(q.triple for q in ox.parse(nquads.encode(), format=ox.RdfFormat.N_QUADS)) \
+        == expected
+    assert notes(ox.parse(client.get("/id/person/cher.jsonld").data,
+                          format=ox.RdfFormat.JSON_LD)) == expected
+    written = data["@graph"][0]["filmld:note"]
+    assert 12 in written and 9007199254740991 in written  # exact ones stay numbers
+
+
 def test_json_ld_reads_as_plain_json(reader):
     data = json.loads(reader.get("/id/film/mask-1985.jsonld").data)
     film = data["@graph"][0]
