@@ -948,6 +948,37 @@ def test_rdf_xml_refuses_what_xml_cannot_carry_and_keeps_the_rest(controls):
     assert _literals(graph, f"{BASE}id/person/xml-safe", SCHEMA.description) == {XML_SAFE}
 
 
+@pytest.mark.parametrize("kind, iri", [
+    ("predicate", "http://example.org/p/123"), ("predicate", "http://example.org/p/"),
+    ("predicate", "urn:x:1"), ("class", "http://example.org/C/"),
+    ("class", "http://example.org/C/2024")])
+def test_rdf_xml_refuses_iris_it_cannot_write_as_xml_names(app, kind, iri):
+    """RDF/XML writes a predicate (and a node's type) as an XML element name, a namespace
+    and a local name that must start with a letter or `_`: an IRI ending in none
+    (`.../123`, `.../`) cannot be written; Oxigraph wrote `<oxprefix:>`, not XML at all."""
+    client = app.test_client()
+    cher = ox.NamedNode(f"{BASE}id/person/cher")
+    name = ox.NamedNode("https://schema.org/name")
+    fine = ox.NamedNode("http://example.org/p/a1")
+    odd = ox.Triple(cher, ox.NamedNode(iri), ox.Literal("x")) if kind == "predicate" else \
+        ox.Triple(cher, ox.NamedNode(str(rdflib.RDF.type)), ox.NamedNode(iri))
+    store = app.extensions["filmld.store"]
+    store.add_graph(f"{BASE}graph/test-xml-names-fine", [ox.Triple(cher, fine, ox.Literal("y")),
+                                                         ox.Triple(cher, name, ox.Literal("z"))])
+    response = client.get("/id/person/cher.rdf")
+    assert response.status_code == 200
+    graph = _read(response.data, "rdf")  # expat: a conforming XML parser
+    assert (rdflib.URIRef(cher.value), rdflib.URIRef(fine.value), rdflib.Literal("y")) in graph
+    store.add_graph(f"{BASE}graph/test-xml-names", [odd])
+    for path in ("/id/person/cher.rdf", "/graph/test-xml-names.rdf"):
+        refused = client.get(path)
+        assert refused.status_code == 406, path
+        error = refused.get_json()["error"]
+        assert iri in error["message"] and "RDF/XML" in error["message"], error["message"]
+        assert "ttl" in error["available"] and "rdf" not in error["available"]
+    assert client.get("/id/person/cher.ttl").status_code == 200
+
+
 _ABOUT = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" \
     "PREFIX schema: <https://schema.org/>\n"
 
