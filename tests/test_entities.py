@@ -507,6 +507,22 @@ def test_json_ld_keeps_every_integer_literal_as_it_is(app):
     assert 12 in written and 9007199254740991 in written  # exact ones stay numbers
 
 
+@pytest.mark.parametrize("cycle", [2, 3])
+def test_json_ld_writes_blank_node_cycles_no_named_node_reaches(cycle):
+    """Blank nodes each referenced once, in a cycle nothing else reaches (a CONSTRUCT's
+    answer, `filmld query --format jsonld`): the one written at the top names itself, so the
+    reference that closes the cycle points back at it rather than at a new blank node."""
+    from filmld.jsonld import render
+
+    k = ox.NamedNode("http://example.org/k")
+    nodes = [ox.BlankNode() for _ in range(cycle)]
+    triples = [ox.Triple(a, k, b) for a, b in zip(nodes, nodes[1:] + nodes[:1])]
+    triples.append(ox.Triple(ox.NamedNode(FILM), k, ox.Literal("x")))
+    expected = rdflib.Graph().parse(
+        data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    assert isomorphic(jsonld_graph(render(triples, BASE)), expected)
+
+
 def test_json_ld_reads_as_plain_json(reader):
     data = json.loads(reader.get("/id/film/mask-1985.jsonld").data)
     film = data["@graph"][0]

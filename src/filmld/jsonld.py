@@ -179,12 +179,12 @@ def document(triples: Iterable[ox.Triple], base: str, main: str | None = None, *
     def embeddable(node) -> bool:
         return not keep_blank_labels and references.get(node, 0) == 1
 
-    def node_object(subject) -> dict:
+    def node_object(subject, named: bool = False) -> dict:
         emitted.add(subject)
         node: dict = {}
         if isinstance(subject, ox.NamedNode):
             node["id"] = subject.value
-        elif not embeddable(subject):
+        elif named or not embeddable(subject):
             node["id"] = bnode_id(subject)
         grouped: dict[str, list] = {}
         types: list[str] = []
@@ -224,9 +224,9 @@ def document(triples: Iterable[ox.Triple], base: str, main: str | None = None, *
         if isinstance(subject, ox.BlankNode) and embeddable(subject):
             continue  # it will be embedded where it is referenced
         roots.append(node_object(subject))
-    for subject in order:  # blank nodes in cycles only reachable from each other
-        if subject not in emitted:
-            roots.append(node_object(subject))
+    for subject in order:  # blank nodes in cycles only reachable from each other: the
+        if subject not in emitted:  # root names itself, the reference closing the cycle
+            roots.append(node_object(subject, named=True))  # points back at it
     return {"@context": compactor.context, "@graph": roots}
 
 
