@@ -69,6 +69,12 @@ ENTITIES = _entities()
     # A malformed q drops that range; with none left, Accept counts as absent.
     ("text/turtle;q=abc", None, "ttl"),
     ("text/html;q=abc, application/ld+json;q=0.5", None, "jsonld"),
+    # So is what is no media range at all (RFC 9110 section 12.5.1: type/subtype).
+    ("*", None, "ttl"),
+    (";;;", None, "ttl"),
+    ("foo", None, "ttl"),
+    ("foo, application/ld+json;q=0.5", None, "jsonld"),
+    ("text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2", None, "html"),
     (None, "htm", "html"),
     (BROWSER, "ttl", "ttl"),
     ("application/ld+json", "nt", "nt"),
