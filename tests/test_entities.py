@@ -69,6 +69,12 @@ ENTITIES = _entities()
     # A malformed q drops that range; with none left, Accept counts as absent.
     ("text/turtle;q=abc", None, "ttl"),
     ("text/html;q=abc, application/ld+json;q=0.5", None, "jsonld"),
+    # So is what is no media range at all (RFC 9110 section 12.5.1: type/subtype).
+    ("*", None, "ttl"),
+    (";;;", None, "ttl"),
+    ("foo", None, "ttl"),
+    ("foo, application/ld+json;q=0.5", None, "jsonld"),
+    ("text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2", None, "html"),
     (None, "htm", "html"),
     (BROWSER, "ttl", "ttl"),
     ("application/ld+json", "nt", "nt"),
@@ -474,6 +480,53 @@ def test_json_ld_is_the_same_graph_as_turtle(reader, path):
     expanded = jsonld.expand(data)  # pyld: an independent JSON-LD processor
     assert isomorphic(turtle, jsonld_graph(expanded))
     assert isomorphic(turtle, jsonld_graph(data))
+
+
+def test_json_ld_keeps_every_integer_literal_as_it_is(app):
+    """A JSON number reads back as the canonical xsd:integer only while a JSON parser keeps
+    it exact (2^53 - 1, RFC 8259 section 6; pyoxigraph reads a larger one as a double) and
+    below 10^21 (from there an xsd:double, JSON-LD 1.1 section 8.6): larger integers stay
+    value objects."""
+    client = app.test_client()
+    xsd = "http://www.w3.org/2001/XMLSchema#integer"
+    p = ox.NamedNode(f"{BASE}ontology/note")
+    values = ["12", "0", "-7", "9007199254740991", "-9007199254740991", "9007199254740992",
+              "999999999999999999999", "1000000000000000000000",
+              "-1000000000000000000000", "123456789012345678901234567890"]
+    cher = ox.NamedNode(f"{BASE}id/person/cher")
+    app.extensions["filmld.store"].add_graph(f"{BASE}graph/test-integers", [
+        ox.Triple(cher, p, ox.Literal(v, datatype=ox.NamedNode(xsd))) for v in values])
+
+    def notes(triples) -> set[str]:
+        return {str(t.object) for t in triples if t.predicate == p}
+
+    expected = notes(ox.parse(client.get("/id/person/cher.nt").data,
+                              format=ox.RdfFormat.N_TRIPLES))
+    assert expected == {f'"{v}"^^<{xsd}>' for v in values}
+    data = json.loads(client.get("/id/person/cher.jsonld").data)
+    nquads = jsonld.to_rdf(data, {"format": "application/n-quads"})  # pyld, no rdflib
+    assert notes(q.triple for q in ox.parse(nquads.encode(), format=ox.RdfFormat.N_QUADS)) \
+        == expected
+    assert notes(ox.parse(client.get("/id/person/cher.jsonld").data,
+                          format=ox.RdfFormat.JSON_LD)) == expected
+    written = data["@graph"][0]["filmld:note"]
+    assert 12 in written and 9007199254740991 in written  # exact ones stay numbers
+
+
+@pytest.mark.parametrize("cycle", [2, 3])
+def test_json_ld_writes_blank_node_cycles_no_named_node_reaches(cycle):
+    """Blank nodes each referenced once, in a cycle nothing else reaches (a CONSTRUCT's
+    answer, `filmld query --format jsonld`): the one written at the top names itself, so the
+    reference that closes the cycle points back at it rather than at a new blank node."""
+    from filmld.jsonld import render
+
+    k = ox.NamedNode("http://example.org/k")
+    nodes = [ox.BlankNode() for _ in range(cycle)]
+    triples = [ox.Triple(a, k, b) for a, b in zip(nodes, nodes[1:] + nodes[:1])]
+    triples.append(ox.Triple(ox.NamedNode(FILM), k, ox.Literal("x")))
+    expected = rdflib.Graph().parse(
+        data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    assert isomorphic(jsonld_graph(render(triples, BASE)), expected)
 
 
 def test_json_ld_reads_as_plain_json(reader):
@@ -915,6 +968,37 @@ def test_rdf_xml_refuses_what_xml_cannot_carry_and_keeps_the_rest(controls):
     assert b"&#13;" in response.data  # a raw CR would be read back as LF (XML 1.0 2.11)
     graph = _read(response.data, "rdf")  # expat: a conforming XML 1.0 parser
     assert _literals(graph, f"{BASE}id/person/xml-safe", SCHEMA.description) == {XML_SAFE}
+
+
+@pytest.mark.parametrize("kind, iri", [
+    ("predicate", "http://example.org/p/123"), ("predicate", "http://example.org/p/"),
+    ("predicate", "urn:x:1"), ("class", "http://example.org/C/"),
+    ("class", "http://example.org/C/2024")])
+def test_rdf_xml_refuses_iris_it_cannot_write_as_xml_names(app, kind, iri):
+    """RDF/XML writes a predicate (and a node's type) as an XML element name, a namespace
+    and a local name that must start with a letter or `_`: an IRI ending in none
+    (`.../123`, `.../`) cannot be written; Oxigraph wrote `<oxprefix:>`, not XML at all."""
+    client = app.test_client()
+    cher = ox.NamedNode(f"{BASE}id/person/cher")
+    name = ox.NamedNode("https://schema.org/name")
+    fine = ox.NamedNode("http://example.org/p/a1")
+    odd = ox.Triple(cher, ox.NamedNode(iri), ox.Literal("x")) if kind == "predicate" else \
+        ox.Triple(cher, ox.NamedNode(str(rdflib.RDF.type)), ox.NamedNode(iri))
+    store = app.extensions["filmld.store"]
+    store.add_graph(f"{BASE}graph/test-xml-names-fine", [ox.Triple(cher, fine, ox.Literal("y")),
+                                                         ox.Triple(cher, name, ox.Literal("z"))])
+    response = client.get("/id/person/cher.rdf")
+    assert response.status_code == 200
+    graph = _read(response.data, "rdf")  # expat: a conforming XML parser
+    assert (rdflib.URIRef(cher.value), rdflib.URIRef(fine.value), rdflib.Literal("y")) in graph
+    store.add_graph(f"{BASE}graph/test-xml-names", [odd])
+    for path in ("/id/person/cher.rdf", "/graph/test-xml-names.rdf"):
+        refused = client.get(path)
+        assert refused.status_code == 406, path
+        error = refused.get_json()["error"]
+        assert iri in error["message"] and "RDF/XML" in error["message"], error["message"]
+        assert "ttl" in error["available"] and "rdf" not in error["available"]
+    assert client.get("/id/person/cher.ttl").status_code == 200
 
 
 _ABOUT = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" \

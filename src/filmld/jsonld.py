@@ -63,6 +63,12 @@ _OTHER_TERMS = {
     "first": ("hydra:first", "@id"), "last": ("hydra:last", "@id"),
 }
 PREFIXES = {**COMMON_PREFIXES, "hydra": "http://www.w3.org/ns/hydra/core#"}
+# The xsd:integer literals a JSON number carries exactly: canonical ones (`-0` would read
+# back as `0`) within IEEE 754's exact integers (RFC 8259 section 6), since a JSON parser may
+# read a larger number as a double and a JSON-LD processor writes every number from 10^21 up
+# as an xsd:double (JSON-LD 1.1 section 8.6). Any other stays a value object.
+_NATIVE_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,15}")
+_MAX_EXACT = 2**53 - 1
 
 
 def context(base: str) -> dict:
@@ -126,8 +132,8 @@ class _Compactor:
             return {"@value": value.value, "@language": value.language}
         if coercion is not None and coercion == datatype:
             return value.value
-        if coercion is None and datatype == XSD + "integer" and \
-                re.fullmatch(r"-?(0|[1-9][0-9]*)", value.value):
+        if coercion is None and datatype == XSD + "integer" and _NATIVE_INTEGER.fullmatch(
+                value.value) and abs(int(value.value)) <= _MAX_EXACT:
             return int(value.value)
         if coercion is None and datatype == XSD + "boolean" and value.value in ("true", "false"):
             return value.value == "true"
@@ -173,12 +179,12 @@ def document(triples: Iterable[ox.Triple], base: str, main: str | None = None, *
     def embeddable(node) -> bool:
         return not keep_blank_labels and references.get(node, 0) == 1
 
-    def node_object(subject) -> dict:
+    def node_object(subject, named: bool = False) -> dict:
         emitted.add(subject)
         node: dict = {}
         if isinstance(subject, ox.NamedNode):
             node["id"] = subject.value
-        elif not embeddable(subject):
+        elif named or not embeddable(subject):
             node["id"] = bnode_id(subject)
         grouped: dict[str, list] = {}
         types: list[str] = []
@@ -218,9 +224,9 @@ def document(triples: Iterable[ox.Triple], base: str, main: str | None = None, *
         if isinstance(subject, ox.BlankNode) and embeddable(subject):
             continue  # it will be embedded where it is referenced
         roots.append(node_object(subject))
-    for subject in order:  # blank nodes in cycles only reachable from each other
-        if subject not in emitted:
-            roots.append(node_object(subject))
+    for subject in order:  # blank nodes in cycles only reachable from each other: the
+        if subject not in emitted:  # root names itself, the reference closing the cycle
+            roots.append(node_object(subject, named=True))  # points back at it
     return {"@context": compactor.context, "@graph": roots}
 
 

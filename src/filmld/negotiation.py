@@ -15,14 +15,16 @@ Policy (README, "Content negotiation"):
   "does not change the semantics", and any JSON-LD processor expands it in one call, with
   no network), rather than refused or demoted;
 - a range with a malformed q (`text/turtle;q=abc`, `q=2`) is ignored, as Werkzeug's parser
-  does; an Accept with no valid range left is treated as absent (RFC 9110 section 12.5.1: no
-  Accept means any media type), so it gets Turtle, not a 406;
+  does, and so is one that is no `type/subtype` (`*`, `foo`); an Accept with no valid
+  range left is treated as absent (RFC 9110 section 12.5.1: no Accept means any media
+  type), so it gets Turtle, not a 406;
 - `application/json` is answered with JSON-LD (compact, readable as plain JSON);
 - nothing acceptable is a 406 listing the available media types, never a guess.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -106,12 +108,19 @@ def choose_format(accept: str | None, explicit: str | None = None,
     return _negotiate(accept or "", offered)
 
 
+_MEDIA_RANGE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+/[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""`type/subtype` (RFC 9110 section 12.5.1, tokens): anything else is no media range."""
+
+
 def accept_ranges(accept: str) -> MIMEAccept:
     """The ranges of an Accept header, parsed by Werkzeug, without their parameters other
     than q: Werkzeug only matches a range with parameters (charset, level, profile) to an
-    offer with the same ones, and none of our types depends on them."""
+    offer with the same ones, and none of our types depends on them. What is no media range
+    at all (`*`, `foo`, the empty range of `;;;`) is dropped, as a malformed q is."""
     ranges = parse_accept_header(accept, MIMEAccept)
-    return MIMEAccept([(value.split(";", 1)[0].strip(), quality) for value, quality in ranges])
+    bare = ((value.split(";", 1)[0].strip(), quality) for value, quality in ranges)
+    return MIMEAccept([(value, quality) for value, quality in bare
+                       if _MEDIA_RANGE.fullmatch(value)])
 
 
 def _refused(ranges: MIMEAccept, media_type: str) -> bool:
