@@ -1027,6 +1027,23 @@ def test_sparql_xml_answers_refuse_what_xml_cannot_carry(controls, query, accept
     assert fine.status_code == 200  # the formats the message names carry it
 
 
+@pytest.mark.parametrize("query", [
+    "CONSTRUCT { <http://example.org/s> <http://example.org/p/123> \"x\" } WHERE {}",
+    "CONSTRUCT { <http://example.org/s> a <urn:x:1> } WHERE {}",
+])
+def test_sparql_rdf_xml_refuses_an_iri_it_cannot_write_as_an_element(controls, query):
+    """RDF/XML names a predicate (and a typed node's class) by an XML element: an IRI that
+    ends without an XML local name cannot be written, and Oxigraph's writer gives bytes no
+    XML parser reads. 406 with the formats that can carry it, as for characters."""
+    response = controls.get("/sparql", query_string={"query": query},
+                            headers={"Accept": "application/rdf+xml"})
+    assert response.status_code == 406, response.data[:300]
+    error = response.get_json()["error"]
+    assert "no XML local name" in error["message"] and "ttl" in error["available"]
+    assert controls.get("/sparql", query_string={"query": query},
+                        headers={"Accept": "text/turtle"}).status_code == 200
+
+
 def test_sparql_xml_answers_carry_cr_as_a_reference(controls):
     from xml.etree import ElementTree
 

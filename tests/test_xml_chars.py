@@ -37,3 +37,18 @@ def test_closing_the_guarded_pieces_closes_the_source():
     assert next(pieces) == b"<a/>"
     pieces.close()
     assert closed == [True]
+
+
+@pytest.mark.parametrize("split", [1, 5, 10, 11])
+def test_an_iri_written_as_no_element_name_is_found_even_across_pieces(split):
+    """Oxigraph writes a predicate such as http://example.org/p/123 as `<oxprefix: ...>`;
+    the same bytes in text are always escaped (`&lt;oxprefix: `), so they pass."""
+    out: list[bytes] = []
+    guard = xml_guard(out.append, "RDF/XML", ["ttl"])
+    guard(b"<name>&lt;oxprefix: a</name>")
+    element = b'\t\t<oxprefix: xmlns:oxprefix="http://example.org/p/123">x</oxprefix:>'
+    with pytest.raises(NotInXml) as raised:
+        guard(element[:split])
+        guard(element[split:])
+    assert "no XML local name" in raised.value.message and raised.value.status == 406
+    assert b"oxprefix: xmlns" not in b"".join(out)

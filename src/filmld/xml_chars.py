@@ -17,6 +17,11 @@ from filmld.errors import FilmldError
 
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 XML_FORBIDDEN_UTF8 = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+UNNAMED_ELEMENT = re.compile(rb"</?oxprefix[0-9]*:[\s/>]")
+"""How Oxigraph's RDF/XML writer gives an element for an IRI with no XML local name at its end
+(`.../123`, `urn:x:1`): `<oxprefix: xmlns:oxprefix="...">`, which no XML parser reads. A `<`
+in text or attribute values is always escaped, so these bytes are an element name."""
+_TAIL = 16  # bytes kept from one piece to the next: longer than any match above
 
 
 class NotInXml(FilmldError, ValueError):
@@ -28,18 +33,24 @@ class NotInXml(FilmldError, ValueError):
 def xml_guard(emit: Callable[[bytes], None], format_label: str,
               available: list[str]) -> Callable[[bytes], None]:
     """`emit`, for UTF-8 XML written in pieces: CRs become `&#13;`, and a forbidden
-    character raises NotInXml before its piece is passed on (a three-byte U+FFFE split
-    across two pieces is found too)."""
+    character, or a predicate or class IRI written as no element name (UNNAMED_ELEMENT),
+    raises NotInXml before its piece is passed on (found across two pieces too)."""
     tail = [b""]
 
     def guarded(data: bytes) -> None:
-        found = XML_FORBIDDEN_UTF8.search(tail[0] + data)
+        joined = tail[0] + data
+        found = XML_FORBIDDEN_UTF8.search(joined)
         if found is not None:
             char = found.group().decode("utf-8")
             raise NotInXml(f"the result holds the character U+{ord(char):04X}, which "
                            f"{format_label} (XML 1.0) cannot carry; formats that can: "
                            + ", ".join(available), details={"available": available})
-        tail[0] = data[-2:]
+        if UNNAMED_ELEMENT.search(joined) is not None:
+            raise NotInXml(f"the result has a predicate or class IRI with no XML local name "
+                           f"at its end (such as .../123), which {format_label} cannot write "
+                           "as an element name; formats that can: " + ", ".join(available),
+                           details={"available": available})
+        tail[0] = data[-_TAIL:]
         emit(data.replace(b"\r", b"&#13;") if b"\r" in data else data)
 
     return guarded
