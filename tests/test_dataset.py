@@ -3,7 +3,9 @@ ontology's namespace IRI and term pages."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import types
 
 import pyoxigraph as ox
@@ -286,6 +288,12 @@ def test_ontology_page_documents_every_term(reader):
         assert f'id="{name}"' in page, name
         assert f'href="{term}"' in page, name
     assert "Domain" in page and "Range" in page and "Subclass of" in page
+    # the ontology's own facts too: its label and comment, beside its title and description
+    namespace = rdflib.URIRef(f"{BASE}ontology/")
+    shown = re.sub(r"<script.*?</script>|<head>.*?</head>", "", page, flags=re.DOTALL)
+    for predicate in (rdflib.RDFS.label, rdflib.RDFS.comment):
+        for value in ontology.objects(namespace, predicate):
+            assert html.escape(str(value), quote=False) in shown, (predicate, value)
 
 
 @pytest.mark.parametrize("term", ["Character", "character", "plotEvent"])

@@ -72,8 +72,12 @@ def ontology_model(triples: list[ox.Triple], base: str) -> OntologyModel:
                              (DCT + "creator", "Creator")):
         for value in values(namespace, predicate):
             metadata.append((title, link(value, names, base)))
-    return OntologyModel(
-        iri=namespace,
-        title=text(namespace, DCT + "title") or names.get(namespace, "filmld ontology"),
-        description=text(namespace, DCT + "description") or text(namespace, RDFS + "comment"),
-        metadata=metadata, classes=classes, properties=properties)
+    title = text(namespace, DCT + "title") or names.get(namespace, "filmld ontology")
+    description = text(namespace, DCT + "description") or text(namespace, RDFS + "comment")
+    for predicate, heading, shown in ((RDFS + "label", "Label", title),
+                                      (RDFS + "comment", "Comment", description)):
+        said = text(namespace, predicate)  # every fact on the page, once
+        if said and said != shown:
+            metadata.append((heading, Link(None, said)))
+    return OntologyModel(iri=namespace, title=title, description=description,
+                         metadata=metadata, classes=classes, properties=properties)
