@@ -205,3 +205,28 @@ def test_sparql_answers_on_virtuoso_are_relayed_with_the_cap(virtuoso: str, stor
                 assert count == min(rows, 3), (fmt, rows, answer.data)
     finally:
         app.extensions["filmld.store"].close()
+
+
+def test_many_graphs_do_not_overflow_the_answers_headers(virtuoso: str, store: RemoteStore):
+    """Virtuoso echoes each default-graph-uri and named-graph-uri as a response header field,
+    and Python's HTTP client refuses more than 100: with about 48 graphs registered (each
+    contribution is one), every query failed and the whole site answered 503."""
+    graphs = {store.graph_iri(f"contributions/g{i}"): [
+        ox.Triple(ox.NamedNode(f"{BASE}id/person/p{i}"), NAME, ox.Literal(f"p{i}"))]
+        for i in range(60)}
+    store.change_graphs(add=graphs)
+    count = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]
+    assert count.value == "60"
+    assert store.ask(f"ASK {{ <{BASE}id/person/p59> ?p ?o }}") is True
+    app = create_app(Settings(store=virtuoso, store_timeout=30))
+    try:
+        client = app.test_client()
+        assert client.get("/id/person/p7.ttl").status_code == 200
+        answer = client.get("/sparql", query_string={
+            "query": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+            "format": "json"})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        names = {row["g"]["value"] for row in answer.get_json()["results"]["bindings"]}
+        assert set(graphs) <= names
+    finally:
+        app.extensions["filmld.store"].close()

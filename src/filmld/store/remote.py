@@ -67,6 +67,8 @@ class Endpoints:
     update: str
     graph_store: str | None
     dialect: str = "generic"  # "oxigraph", "virtuoso" or "generic"
+    dataset_pragmas: bool = False
+    """Name a query's dataset with Virtuoso's `define input:...` pragmas (_dataset_form)."""
 
     @property
     def batch_triples(self) -> int:
@@ -97,7 +99,8 @@ def derive_endpoints(query_url: str, update_url: str = "", graph_store_url: str 
         dialect, update, store = "virtuoso", query_url, at("/sparql-graph-crud")
     else:
         dialect, update, store = "generic", query_url, None
-    return Endpoints(query_url, update_url or update, graph_store_url or store, dialect)
+    return Endpoints(query_url, update_url or update, graph_store_url or store, dialect,
+                     dataset_pragmas=dialect == "virtuoso")
 
 
 def sparql_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
@@ -314,13 +317,31 @@ class RemoteStore(Store):
     def _query(self, sparql: str, accept: str, *, dataset: bool = True,
                stream: bool = False, timeout: float | None = None) -> _Response:
         """POST a query as a form (Virtuoso ignores application/sparql-query bodies)."""
-        form: list[tuple[str, str]] = [("query", sparql)]
         if dataset:
             graphs = self._dataset_graphs()
-            form += [("default-graph-uri", g) for g in graphs]
-            form += [("named-graph-uri", g) for g in graphs]
+            form = self._dataset_form(sparql, graphs, graphs)
+        else:
+            form = [("query", sparql)]
         return self._request("POST", self.endpoints.query, data=form, retry=True,
                              stream=stream, timeout=timeout, headers={"Accept": accept})
+
+    def _dataset_form(self, sparql: str, defaults: list[str], named: list[str]
+                      ) -> list[tuple[str, str]]:
+        """The form of a query whose dataset is `defaults` and `named` (SPARQL 1.1 Protocol
+        2.1.4: `default-graph-uri`, `named-graph-uri`).
+
+        Virtuoso echoes every one of those parameters as a response header field
+        (`X-SPARQL-default-graph: ...`), and Python's HTTP client refuses a response with more
+        than 100 header fields: past about 48 registered graphs (every contribution is one)
+        every query failed, so the whole site answered 503. Virtuoso turns the parameters
+        into `define input:default-graph-uri <g>` pragmas before the query anyway; they are
+        sent as such here, which means the same and echoes nothing."""
+        if self.endpoints.dataset_pragmas:
+            pragmas = "".join([*(f"define input:default-graph-uri <{g}> " for g in defaults),
+                               *(f"define input:named-graph-uri <{g}> " for g in named)])
+            return [("query", pragmas + sparql)]
+        return [("query", sparql), *(("default-graph-uri", g) for g in defaults),
+                *(("named-graph-uri", g) for g in named)]
 
     def _update(self, sparql: str, *, timeout: float | None = None, bump: bool = True) -> None:
         self._request("POST", self.endpoints.update, data={"update": sparql},
@@ -565,8 +586,7 @@ class RemoteStore(Store):
             none = [self.graph_iri("none")]  # an explicit, empty dataset
             defaults = registered if default_graphs is None else (default_graphs or none)
             named = registered if named_graphs is None else (named_graphs or none)
-            form += [("default-graph-uri", g) for g in defaults]
-            form += [("named-graph-uri", g) for g in named]
+            form = self._dataset_form(sparql, defaults, named)
         try:
             return self._request("POST", self.endpoints.query, data=form, stream=True,
                                  timeout=timeout, headers={"Accept": accept},
