@@ -283,3 +283,30 @@ def test_blank_node_labels_rewritten_across_read_boundaries():
     out = _VirtuosoBlankNodes(Pieces()).read()
     assert b"nodeID" not in out
     assert out == body.replace(b"nodeID://", b"")
+
+
+def test_protocol_graphs_replace_the_querys_from_on_virtuoso(virtuoso: str, store: RemoteStore):
+    """default-graph-uri / named-graph-uri replace the query's FROM / FROM NAMED (SPARQL 1.1
+    Protocol 2.1.4), as on the embedded store; Virtuoso let the query's clauses win."""
+    app = create_app(Settings(store=virtuoso, store_timeout=30))
+    curated, shapes = f"{BASE}graph/curated", f"{BASE}graph/shapes"
+    try:
+        client = app.test_client()
+
+        def count(query: str, **dataset) -> int:
+            answer = client.get("/sparql", query_string={"query": query, "format": "json",
+                                                         **dataset})
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            return int(answer.get_json()["results"]["bindings"][0]["n"]["value"])
+
+        default = f"SELECT (COUNT(*) AS ?n) FROM <{curated}> WHERE {{ ?s ?p ?o }}"
+        named = ("SELECT (COUNT(*) AS ?n) FROM NAMED <graph/curated> # a comment\n"
+                 "WHERE { GRAPH ?g { ?s ?p ?o } }")
+        in_curated = count(default)
+        assert in_curated > 0 and count(named) == in_curated
+        assert count(default, **{"named-graph-uri": curated}) == 0  # empty default graph
+        assert count(default, **{"default-graph-uri": shapes}) == count(
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <graph/shapes> { ?s ?p ?o } }")
+        assert count(named, **{"default-graph-uri": curated}) == 0  # no named graph
+    finally:
+        app.extensions["filmld.store"].close()
