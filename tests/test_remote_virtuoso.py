@@ -310,3 +310,25 @@ def test_protocol_graphs_replace_the_querys_from_on_virtuoso(virtuoso: str, stor
         assert count(named, **{"default-graph-uri": curated}) == 0  # no named graph
     finally:
         app.extensions["filmld.store"].close()
+
+
+def test_describe_is_the_concise_bounded_description(virtuoso: str, store: RemoteStore):
+    """DESCRIBE answers as on the embedded store and Oxigraph server: the resource's own
+    triples and its blank nodes', not the triples that point at it (Virtuoso's default)."""
+    app = create_app(Settings(store=virtuoso, store_timeout=30))
+    try:
+        client = app.test_client()
+        shape = f"{BASE}shapes/Movie-datePublished"
+        answer = client.get("/sparql", query_string={"query": f"DESCRIBE <{shape}>",
+                                                     "format": "nt"})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        triples = list(ox.parse(answer.data, format=ox.RdfFormat.N_TRIPLES))
+        assert all(t.object != ox.NamedNode(shape) for t in triples)  # nothing inbound
+        subjects = {t.subject for t in triples}
+        assert ox.NamedNode(shape) in subjects
+        assert any(isinstance(s, ox.BlankNode) for s in subjects)  # the sh:or list's nodes
+        expected = store.construct(
+            f"CONSTRUCT {{ <{shape}> ?p ?o }} WHERE {{ <{shape}> ?p ?o }}")
+        assert len(triples) == len(expected) + 4  # sh:or ( DateValue YearValue ): 2 nodes
+    finally:
+        app.extensions["filmld.store"].close()
