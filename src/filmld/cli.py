@@ -108,7 +108,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if getattr(args, "base_url", None):
         _check_base_url(args.base_url)
-    if not getattr(args, "base_url", None) and settings.base_url == Settings().base_url:
+    if not getattr(args, "base_url", None) and not os.environ.get("FILMLD_BASE_URL"):
         settings = settings.with_overrides(base_url=f"http://{args.host}:{args.port}/")
     _check_port_free(args.host, args.port)
     if not is_remote(settings):
