@@ -71,7 +71,8 @@ def remote(oxigraph_server: OxigraphServer):
 ])
 def test_update_and_graph_store_endpoints_are_derived_from_the_query_url(
         query, update, graph_store, dialect):
-    assert derive_endpoints(query) == Endpoints(query, update, graph_store, dialect)
+    assert derive_endpoints(query) == Endpoints(query, update, graph_store, dialect,
+                                                dataset_pragmas=dialect == "virtuoso")
 
 
 def test_update_url_setting_overrides_the_derived_one():

@@ -138,3 +138,16 @@ def test_start_logs_no_thread_count_warning(tmp_path):
     log = server.log.read_text()
     assert "Granian shutdown completed" in log
     assert "[WARNING]" not in log and "Python threads" not in log
+
+
+def test_a_base_url_set_to_the_default_value_is_kept_on_another_port(tmp_path):
+    """FILMLD_BASE_URL=http://127.0.0.1:8000/ is a setting like any other: a server on
+    another port keeps it (it was taken for unset and replaced by http://HOST:PORT/, so data
+    loaded under that base, e.g. benchmarks/generate_films.py's, was not this server's)."""
+    server = start_server(tmp_path, base_url="http://127.0.0.1:8000/")
+    try:
+        response = requests.get(f"{server.url}id/film/mask-1985.nt", timeout=10)
+    finally:
+        server.stop()
+    assert response.status_code == 200
+    assert "<http://127.0.0.1:8000/id/film/mask-1985>" in response.text

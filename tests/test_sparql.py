@@ -806,3 +806,15 @@ def test_a_slow_reader_past_the_stream_bound_gets_a_visible_cut(tmp_path):
     finally:
         close_query_pool(app)
         app.extensions["filmld.store"].close()
+
+
+def test_dataset_clauses_are_blanked_for_protocol_graphs():
+    from filmld.sparql import without_dataset_clauses
+
+    query = ('PREFIX g: <http://x/graph/>\nSELECT ?s FROM <http://x/a>\nFROM NAMED g:b '
+             '# FROM <http://x/c>\nWHERE { ?s ?p "FROM <http://x/d>" }')
+    blanked = without_dataset_clauses(query)
+    assert len(blanked) == len(query) and blanked.count("\n") == query.count("\n")
+    assert "http://x/a" not in blanked and "g:b" not in blanked
+    assert '# FROM <http://x/c>' in blanked and '"FROM <http://x/d>"' in blanked
+    assert without_dataset_clauses("ASK { ?s ?p ?o }") == "ASK { ?s ?p ?o }"

@@ -152,7 +152,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from filmld.server import is_remote, serve
 
     settings = _settings(args)
-    if not getattr(args, "base_url", None) and settings.base_url == Settings().base_url:
+    if not getattr(args, "base_url", None) and not os.environ.get("FILMLD_BASE_URL"):
+        # only an unset base follows host and port: one set to the default's value is meant
         settings = settings.with_overrides(base_url=_own_base(args.host, args.port))
     _check_host(args.host)
     _check_port_free(args.host, args.port)

@@ -239,6 +239,31 @@ def analyse(query: str, *, max_length: int = 20000, base: str = "") -> QueryShap
     return QueryShape(form, from_graphs, from_named, deterministic, stream)
 
 
+def without_dataset_clauses(query: str) -> str:
+    """The query with its FROM and FROM NAMED clauses blanked out, for a store that is given
+    the dataset as protocol graphs (which replace them: SPARQL 1.1 Protocol 2.1.4) but lets
+    the query's own clauses win (Virtuoso). Blanked with spaces, line breaks kept, so the
+    store's error positions still point into the query as sent."""
+    text = unescape_codepoints(query)
+    stream = list(tokens(text))
+    spans = []
+    for index, token in enumerate(stream):
+        if token.kind != "word" or token.text.lower() != "from":
+            continue
+        at = index + 1
+        if at < len(stream) and stream[at].text.lower() == "named":
+            at += 1
+        if at < len(stream) and stream[at].kind in ("iri", "pname"):
+            spans.append((token.position, stream[at].position + len(stream[at].text)))
+    if not spans:
+        return query
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], re.sub(r"[^\n]", " ", text[start:end])]
+        last = end
+    return "".join([*pieces, text[last:]])
+
+
 _PN_LOCAL_ESCAPE = re.compile(r"\\(.)")
 
 

@@ -44,6 +44,7 @@ from filmld.sparql import (
     check_iris,
     dataset_options,
     readable_syntax_message,
+    without_dataset_clauses,
 )
 from filmld.sparql_passthrough import pass_through
 from filmld.sparql_protocol import (
@@ -389,7 +390,12 @@ def _remote_source(operation: Operation, shape, media_type: str | None = None):
     # The remote server would resolve relative IRIs against its own URL; the embedded
     # workers and the policy use base_url. A BASE line of our own, before the query's own
     # prologue (which may still set another), makes them agree; error lines are shifted back.
-    text = f"BASE <{config.base_url}>\n{operation.query}"
+    # The dataset always goes as protocol graphs (the query's own FROM turned into them
+    # above, or the request's, which replace it): the clauses are taken out of the text, as
+    # Virtuoso would otherwise let them win over (or add them to) the protocol graphs.
+    query = without_dataset_clauses(operation.query) if shape.has_dataset_clause \
+        else operation.query
+    text = f"BASE <{config.base_url}>\n{query}"
     try:
         return store().query_stream(text, kind=shape.kind,
                                     default_graphs=options["default_graphs"],
