@@ -208,6 +208,26 @@ def test_sparql_answers_on_virtuoso_are_relayed_with_the_cap(virtuoso: str, stor
         app.extensions["filmld.store"].close()
 
 
+def test_a_query_virtuoso_cannot_evaluate_is_a_query_failure_not_an_outage(virtuoso: str,
+                                                                        store: RemoteStore):
+    """Virtuoso refuses a sorted top over its MaxSortedTopRows (SR353) with a 500: the store
+    is up and a retry fails the same, so the answer is the Protocol's 500 for a failed query
+    with Virtuoso's reason, not a 503 "unavailable, try again" with Retry-After."""
+    app = create_app(Settings(store=virtuoso, store_timeout=30))
+    try:
+        client = app.test_client()
+        answer = client.get("/sparql", query_string={
+            "query": "SELECT ?n WHERE { VALUES ?n { 1 2 } } ORDER BY ?n LIMIT 12000"})
+        assert answer.status_code == 500, answer.get_data(as_text=True)
+        error = answer.get_json()["error"]
+        assert error["title"] == "Query failed" and "Retry-After" not in answer.headers
+        assert "could not evaluate this query" in error["message"]
+        assert "SR353" in error["message"] or "10000" in error["message"], error["message"]
+        assert client.get("/id/film/mask-1985.ttl").status_code == 200  # not taken as down
+    finally:
+        app.extensions["filmld.store"].close()
+
+
 def test_many_graphs_do_not_overflow_the_answers_headers(virtuoso: str, store: RemoteStore):
     """Virtuoso echoes each default-graph-uri and named-graph-uri as a response header field,
     and Python's HTTP client refuses more than 100: with about 48 graphs registered (each

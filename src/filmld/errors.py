@@ -99,8 +99,25 @@ class QueryTimeout(FilmldError):
                          details=details)
 
 
+class QueryFailed(FilmldError):
+    """The query could not be evaluated (the SPARQL Protocol's 500 for a failed query): the
+    service is up, and the same query will fail again, so no Retry-After."""
+
+    status, title = 500, "Query failed"
+
+
 class StoreUnavailable(FilmldError):
     status, title = 503, "Store unavailable"
+
+
+class StoreAnswered500(StoreUnavailable):
+    """The remote store answered 500: for filmld's own calls it is unavailable; for a /sparql
+    query, the query failed there (Virtuoso's limits, its SR codes), which a retry repeats."""
+
+    def __init__(self, message: str, *, answer: str, headers: dict[str, str] | None = None
+                 ) -> None:
+        super().__init__(message, headers=headers)
+        self.answer = answer
 
 
 @dataclass

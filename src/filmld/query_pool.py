@@ -30,19 +30,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filmld.errors import FilmldError, QueryTimeout, SyntaxProblem
+from filmld.errors import FilmldError, QueryFailed, QueryTimeout, SyntaxProblem
 from filmld.inline_queries import InlineAnswer, evaluate, is_bounded
 from filmld.xml_chars import NotInXml
 
 log = logging.getLogger("filmld.query_pool")
 _FRAME = struct.Struct(">cI")
 _SRC = str(Path(__file__).resolve().parents[1])
-
-
-class QueryFailed(FilmldError):
-    """The query could not be evaluated (the SPARQL Protocol's 500 for a failed query)."""
-
-    status, title = 500, "Query failed"
 
 
 class QueryOverload(FilmldError):

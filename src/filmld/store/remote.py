@@ -42,7 +42,15 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import pyoxigraph as ox
 import urllib3
 
-from filmld.errors import BadRequest, FilmldError, QueryTimeout, StoreUnavailable, SyntaxProblem
+from filmld.errors import (
+    BadRequest,
+    FilmldError,
+    QueryFailed,
+    QueryTimeout,
+    StoreAnswered500,
+    StoreUnavailable,
+    SyntaxProblem,
+)
 from filmld.formats import NTRIPLES, RdfFormat, rdf_format
 from filmld.store.base import Row, Store
 
@@ -308,7 +316,11 @@ class RemoteStore(Store):
         text = response.text[:500].strip()
         if response.status_code in (401, 403):
             raise self._unavailable(f"it refused filmld ({response.status_code}): {text}")
-        if response.status_code >= 500 or response.status_code == 429:
+        if response.status_code == 500:
+            unavailable = self._unavailable(f"it answered 500: {text}")
+            raise StoreAnswered500(unavailable.message, answer=text,
+                                   headers=unavailable.headers)
+        if response.status_code > 500 or response.status_code == 429:
             raise self._unavailable(f"it answered {response.status_code}: {text}")
         if response.status_code == 400:
             raise BadRequest(f"the SPARQL store refused the request: {text}")
@@ -597,6 +609,9 @@ class RemoteStore(Store):
             return self._request("POST", self.endpoints.query, data=form, stream=True,
                                  timeout=timeout, headers={"Accept": accept},
                                  store_call=False)
+        except StoreAnswered500 as error:  # up, and this query fails there: say it, no retry
+            raise QueryFailed("the SPARQL store could not evaluate this query; it said: "
+                              f"{error.answer or 'nothing'}") from None
         except StoreUnavailable as error:
             if "no answer within" in error.message:
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s") from None
