@@ -24,6 +24,7 @@ def browser(tmp_path):
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
                  f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,4200"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, read below
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     yield driver
@@ -67,3 +68,34 @@ def test_film_page_fits_a_phone_screen(browser, live_server, tmp_path):
     assert browser.find_element(By.CSS_SELECTOR, "table.cast").is_displayed()
     browser.save_screenshot(str(tmp_path / "film-phone.png"))
     shutil.copyfile(tmp_path / "film-phone.png", "/tmp/filmld-film-phone.png")
+
+
+def console_errors(browser) -> list[str]:
+    """The console's errors since the last call (Chromium's log is drained by reading it)."""
+    return [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_sparql_page_runs_every_example_with_a_clean_console(browser, live_server):
+    """The query page as a person uses it: each example fills the editor, Run shows a table
+    whose IRIs link to their pages, and the console stays free of errors (a 404 for
+    /favicon.ico, which every browser asks for, was one on every page)."""
+    browser.get(f"{live_server.url}sparql")
+    count = len(browser.find_elements(By.CSS_SELECTOR, "ul.examples a[data-query]"))
+    assert count >= 5
+    assert console_errors(browser) == []
+    for index in range(count):
+        browser.get(f"{live_server.url}sparql")
+        example = browser.find_elements(By.CSS_SELECTOR, "ul.examples a[data-query]")[index]
+        example.click()
+        editor = browser.find_element(By.ID, "query")
+        assert editor.get_attribute("value") == example.get_attribute("data-query")
+        browser.find_element(By.CSS_SELECTOR, "form.query button[type=submit]").click()
+        rows = browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
+        links = [a.get_attribute("href")
+                 for a in browser.find_elements(By.CSS_SELECTOR, "table tbody a")]
+        assert rows, f"example {index}: no result rows"
+        assert any(link.startswith(f"{live_server.url}id/") for link in links), links[:5]
+        assert console_errors(browser) == [], f"example {index}"
+    browser.find_element(By.CSS_SELECTOR, "table tbody a").click()  # an IRI opens its page
+    assert browser.current_url.endswith(".html")
+    assert console_errors(browser) == []

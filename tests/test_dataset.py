@@ -264,6 +264,14 @@ def test_context_is_published_and_stable(reader):
     assert reader.get("/context.jsonld").data == response.data
 
 
+def test_favicon_is_an_empty_answer_not_a_404(reader):
+    """Browsers ask every site for /favicon.ico; a 404 is a console error on every page."""
+    response = reader.get("/favicon.ico", headers={"Accept": "image/avif,image/webp,*/*"})
+    assert response.status_code == 204 and response.data == b""
+    assert "Content-Type" not in response.headers
+    assert "max-age" in response.headers["Cache-Control"]
+
+
 @pytest.mark.parametrize("accept, fmt", [(None, "ttl"), (BROWSER, "html"),
                                          ("application/ld+json", "jsonld")])
 def test_ontology_iri_negotiates(reader, accept, fmt):

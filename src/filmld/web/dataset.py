@@ -140,6 +140,17 @@ def json_ld_context() -> Response:
     return cacheable(Response(body, content_type=FORMATS["jsonld"].content_type), "context")
 
 
+@blueprint.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon, said without an error: a browser asks every site for /favicon.ico (on each
+    page, and on a raw result it shows), and a 404 there is a console error on every page
+    of the site. 204 is an empty answer it accepts and keeps (Cache-Control)."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # no body, so no type
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 # -- the ontology and the shapes ----------------------------------------------------------
 # Both are vocabularies of this server: the namespace IRI (`/ontology/`, `/shapes/`) 303s to
 # the whole graph (`/ontology.ttl` ...), and each term or shape IRI is served like an entity
