@@ -160,6 +160,38 @@ def test_construct_and_describe_by_accept(client, accept, media_type):
         assert any(t.subject == ox.NamedNode(FILM) for t in triples)
 
 
+@pytest.mark.parametrize("accept, media_type, fmt", [
+    # YASGUI's graph-format settings N-Quads and TriG send exactly these
+    ("application/n-quads", "application/n-quads", ox.RdfFormat.N_QUADS),
+    ("application/trig", "application/trig", ox.RdfFormat.TRIG),
+    ("application/n-quads,*/*;q=0.9", "application/n-quads", ox.RdfFormat.N_QUADS),
+])
+def test_construct_and_describe_in_the_dataset_formats(client, accept, media_type, fmt):
+    """A graph answer asked for as N-Quads or TriG is that dataset of one default graph, the
+    same triples as N-Triples; a cut one says so in a comment. Both were a 406."""
+    for query in (f"CONSTRUCT {{ <{FILM}> ?p ?o }} WHERE {{ <{FILM}> ?p ?o }}",
+                  f"DESCRIBE <{FILM}>", "CONSTRUCT WHERE { ?s ?p ?o }"):
+        response = get(client, query, accept)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.mimetype == media_type
+        quads = list(ox.parse(response.get_data(), format=fmt))
+        assert all(q.graph_name == ox.DefaultGraph() for q in quads)
+        as_nt = get(client, query, "application/n-triples")
+        assert {q.triple for q in quads} == {
+            q.triple for q in ox.parse(as_nt.get_data(), format=ox.RdfFormat.N_TRIPLES)}
+        cut = response.headers["X-Filmld-Result-Truncated"] == "true"
+        assert cut == (len(quads) == 50)  # the fixture's result_limit
+        assert cut == response.get_data(as_text=True).rstrip().splitlines()[-1].startswith(
+            "# filmld: result truncated after 50 triples")
+    named = get(client, f"DESCRIBE <{FILM}>", format=media_type.split("/")[1])
+    assert named.mimetype == media_type
+    if fmt == ox.RdfFormat.TRIG:  # written with the base IRI's prefixes, as Turtle is
+        assert b"@prefix schema: <https://schema.org/>" in named.get_data()
+    described = client.get("/sparql", headers={"Accept": "application/n-triples"})
+    formats = "http://www.w3.org/ns/formats/" + ("N-Quads" if "quads" in media_type else "TriG")
+    assert f"<{formats}>".encode() in described.get_data()
+
+
 @pytest.mark.parametrize("name, media_type", [
     ("json", RESULTS_JSON), ("xml", "application/sparql-results+xml"), ("csv", "text/csv"),
     ("tsv", "text/tab-separated-values"), ("text/csv", "text/csv")])

@@ -71,7 +71,7 @@ def choose_result_format(kind: str, accept: str | None,
     (format=ttl on a SELECT) is a 406; values this endpoint does not know at all (another
     server's convention) are ignored and Accept decides, so a client sending both gets
     what its Accept asks for. Then Accept with q-values (ties go to the server's order:
-    JSON, XML, CSV, TSV; Turtle, JSON-LD, N-Triples, RDF/XML; HTML last); no Accept or */*
+    JSON, XML, CSV, TSV; Turtle, JSON-LD, N-Triples, RDF/XML, N-Quads, TriG; HTML last); no Accept or */*
     gets the first. 406 when nothing acceptable fits.
     """
     available = formats_for(kind)
@@ -145,7 +145,8 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 _FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML",
                 "csv": "SPARQL_Results_CSV", "tsv": "SPARQL_Results_TSV", "ttl": "Turtle",
-                "jsonld": "JSON-LD", "nt": "N-Triples", "rdf": "RDF_XML"}
+                "jsonld": "JSON-LD", "nt": "N-Triples", "rdf": "RDF_XML", "nq": "N-Quads",
+                "trig": "TriG"}
 
 
 def service_description(endpoint: str, graphs: list[str]) -> list[ox.Triple]:

@@ -3,7 +3,9 @@
 Formats: SPARQL 1.1 Query Results JSON (https://www.w3.org/TR/sparql11-results-json/),
 XML (https://www.w3.org/TR/rdf-sparql-XMLres/), CSV and TSV
 (https://www.w3.org/TR/sparql11-results-csv-tsv/) for SELECT and ASK; Turtle, JSON-LD,
-N-Triples and RDF/XML for CONSTRUCT and DESCRIBE. Every serialiser writes through `emit`
+N-Triples and RDF/XML for CONSTRUCT and DESCRIBE, and N-Quads and TriG, the dataset formats
+some clients ask a graph in (YASGUI's N-Quads and TriG settings): a graph is a dataset of
+one default graph, written as such. Every serialiser writes through `emit`
 in pieces and stops after `limit` rows or triples, so memory does not grow with the result.
 """
 
@@ -18,7 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from filmld.formats import JSONLD, NTRIPLES, RDFXML, TURTLE, RdfFormat
+from filmld.formats import JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, RdfFormat
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
@@ -27,11 +29,13 @@ BATCH = 256
 
 Emit = Callable[[bytes], None]
 TRUNCATED_MEMBER = "x-filmld-truncated"
-STREAMS_EARLY = frozenset({"json", "xml", "csv", "tsv", "ttl", "nt", "rdf"})
+STREAMS_EARLY = frozenset({"json", "xml", "csv", "tsv", "ttl", "nt", "rdf", "nq", "trig"})
 """Formats that may start streaming before the cut at the result limit is known (beyond the
 first HOLD_BYTES, held so that headers can say the cut exactly): their end says the cut (a
 JSON member, an XML or Turtle comment; CSV and TSV, which have no comments, a last line of
 its own, see `write_solutions`). JSON-LD is held whole (memory bounded by the result limit)."""
+PREFIXED = frozenset({"ttl", "trig"})
+"""Graph formats written with the base IRI's prefixes (filmld.namespaces)."""
 HOLD_BYTES = 1 << 20
 """Output held back until the result cut is known, so headers can say it exactly."""
 
@@ -56,7 +60,7 @@ def cut_ending(name: str, limit: int, streaming: bool = True) -> bytes:
         return f"</results><!-- {note} --></sparql>\n".encode()
     if name in ("csv", "tsv"):
         return f"# {note}{chr(13) if name == 'csv' else ''}\n".encode() if streaming else b""
-    if name in ("ttl", "nt"):
+    if name in ("ttl", "nt", "nq", "trig"):
         return f"# {note}\n".encode()
     if name == "rdf":
         return f"<!-- {note} -->\n".encode()
@@ -121,6 +125,8 @@ RESULT_FORMATS: dict[str, ResultFormat] = {f.name: f for f in (
                  ("ntriples", "n-triples", "text/plain"), NTRIPLES),
     ResultFormat("rdf", RDFXML.media_type, ("graph",), "RDF/XML",
                  ("rdfxml", "rdf/xml", "application/xml", "text/xml"), RDFXML),
+    ResultFormat("nq", NQUADS.media_type, ("graph",), "N-Quads", ("nquads", "n-quads"), NQUADS),
+    ResultFormat("trig", TRIG.media_type, ("graph",), "TriG", (), TRIG),
 )}
 """In server preference order: for a tie in the client's q-values the first wins."""
 
@@ -335,7 +341,7 @@ def write_triples(fmt: ResultFormat, triples: Iterable, limit: int, emit: Emit,
     counted = count()
     capped = map(itemgetter(0), zip(islice(source, limit), counted))
     ox.serialize(capped, _Writer(emit), fmt.rdf.oxigraph,
-                 prefixes=prefixes if fmt.name == "ttl" else None)
+                 prefixes=prefixes if fmt.name in PREFIXED else None)
     written = next(counted)  # zip stops at the end of islice, before taking a number
     cut = written == limit and next(source, None) is not None
     if cut:  # JSON-LD is held whole: its cut is said by the response header

@@ -57,6 +57,7 @@ from filmld.sparql_protocol import (
 )
 from filmld.sparql_results import (
     HOLD_BYTES,
+    PREFIXED,
     RESULT_FORMATS,
     STREAMS_EARLY,
     formats_for,
@@ -313,7 +314,7 @@ def embedded_answer(pool: QueryPool, config, operation: Operation, shape, fmt, *
     stream = pool.run(QueryRequest(
         operation.query, fmt.name, config.result_limit, options["default_graphs"],
         options["named_graphs"], options["union"], config.base_url,
-        prefixes(config.base_url) if fmt.name == "ttl" else {},
+        prefixes(config.base_url) if fmt.name in PREFIXED else {},
         is_bounded_tokens(shape.tokens)))
     _truncation_headers(headers, stream.truncated, config.result_limit)
     headers["Content-Type"] = stream.media_type
