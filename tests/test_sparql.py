@@ -290,6 +290,16 @@ def test_query_page_for_browsers_works_offline(client):
     assert "https://cdn" not in page and "<script src=" not in page
 
 
+def test_the_query_pages_format_menu_offers_every_result_format(client):
+    import re
+
+    from filmld.sparql_results import RESULT_FORMATS
+
+    page = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
+    menu = page.split('<select name="format">')[1].split("</select>")[0]
+    assert set(re.findall(r'<option value="([^"]+)"', menu)) == {"html", *RESULT_FORMATS}
+
+
 def test_every_example_query_runs_and_finds_something(client):
     from filmld.web.sparql import EXAMPLES
 

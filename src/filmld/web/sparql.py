@@ -562,7 +562,7 @@ SELECT ?character ?relation ?other WHERE {{
 }}
 ORDER BY ?character ?relation"""),
     ("The film as a graph", """PREFIX film: <{base}id/film/>
-# DESCRIBE and CONSTRUCT answer RDF: Turtle, JSON-LD, N-Triples or RDF/XML.
+# DESCRIBE and CONSTRUCT answer RDF: Turtle, JSON-LD, N-Triples, RDF/XML, N-Quads or TriG.
 DESCRIBE film:mask-1985"""),
 ]
 HTML_ROWS = 1000
