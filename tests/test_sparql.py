@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from urllib.parse import quote
 
@@ -291,8 +292,6 @@ def test_query_page_for_browsers_works_offline(client):
 
 
 def test_the_query_pages_format_menu_offers_every_result_format(client):
-    import re
-
     from filmld.sparql_results import RESULT_FORMATS
 
     page = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
@@ -315,8 +314,11 @@ def test_page_shows_results_with_labels_links_and_downloads(client):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'href="{BASE}id/person/cher"' in page and ">Cher</a>" in page
-    for name in ("json", "xml", "csv", "tsv"):
-        assert f"format={name}" in page
+    for name, extension in (("json", "srj"), ("xml", "srx"), ("csv", "csv"), ("tsv", "tsv")):
+        # the saved file gets a name a desktop can open (Chromium saved "sparql (1)")
+        assert re.search(f'format={name}" download="result.{extension}"', page), name
+    graph = get(client, "DESCRIBE <" + BASE + "id/person/cher>", "text/html")
+    assert 'format=ttl" download="result.ttl"' in graph.get_data(as_text=True)
 
 
 # -- safety: read-only ---------------------------------------------------------------------------

@@ -565,6 +565,9 @@ ORDER BY ?character ?relation"""),
 # DESCRIBE and CONSTRUCT answer RDF: Turtle, JSON-LD, N-Triples, RDF/XML, N-Quads or TriG.
 DESCRIBE film:mask-1985"""),
 ]
+DOWNLOAD_EXTENSIONS = {"json": "srj", "xml": "srx"}
+"""File name extensions of the downloads where the format's short name is not one (the
+SPARQL results media types register .srj and .srx); a browser names the saved file so."""
 HTML_ROWS = 1000
 """Most rows the HTML page shows (the download links give the whole capped result)."""
 
@@ -595,7 +598,8 @@ def _page_results(operation: Operation, shape) -> dict:
     params = [("query", operation.query)] + \
         [("default-graph-uri", g) for g in operation.default_graphs] + \
         [("named-graph-uri", g) for g in operation.named_graphs]
-    downloads = [(f.label, "sparql?" + urlencode(params + [("format", f.name)]))
+    downloads = [(f.label, "sparql?" + urlencode(params + [("format", f.name)]),
+                  f"result.{DOWNLOAD_EXTENSIONS.get(f.name, f.name)}")
                  for f in formats_for(shape.kind)]
     options = _dataset_options(operation, shape)
     fmt = "nt" if shape.kind == "graph" else "json"
