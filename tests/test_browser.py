@@ -10,6 +10,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOT_COPY = Path("/tmp/filmld-film.png")
@@ -89,7 +91,12 @@ def test_sparql_page_runs_every_example_with_a_clean_console(browser, live_serve
         example.click()
         editor = browser.find_element(By.ID, "query")
         assert editor.get_attribute("value") == example.get_attribute("data-query")
-        browser.find_element(By.CSS_SELECTOR, "form.query button[type=submit]").click()
+        run = browser.find_element(By.CSS_SELECTOR, "form.query button[type=submit]")
+        run.click()
+        # the answer is a new page: wait until this one is gone (reading at once raced it)
+        WebDriverWait(browser, 20).until(expected_conditions.staleness_of(run))
+        WebDriverWait(browser, 20).until(
+            lambda b: b.execute_script("return document.readyState") == "complete")
         rows = browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
         links = [a.get_attribute("href")
                  for a in browser.find_elements(By.CSS_SELECTOR, "table tbody a")]
@@ -97,5 +104,5 @@ def test_sparql_page_runs_every_example_with_a_clean_console(browser, live_serve
         assert any(link.startswith(f"{live_server.url}id/") for link in links), links[:5]
         assert console_errors(browser) == [], f"example {index}"
     browser.find_element(By.CSS_SELECTOR, "table tbody a").click()  # an IRI opens its page
-    assert browser.current_url.endswith(".html")
+    WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith(".html"))
     assert console_errors(browser) == []
