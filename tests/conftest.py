@@ -314,3 +314,20 @@ def _backend_servers_per_module() -> Iterator[None]:
     yield
     for remote in _ACTIVE:
         remote.stop(keep=before)
+
+
+@pytest.fixture
+def compared_tokens(monkeypatch) -> list[bytes]:
+    """The tokens hmac.compare_digest is asked to compare, in order (a spy on the real one):
+    every configured token must be compared, whichever matches."""
+    import hmac
+
+    compared: list[bytes] = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        compared.append(b)
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    return compared

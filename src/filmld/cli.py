@@ -328,24 +328,20 @@ def _port(text: str) -> int:
     return port
 
 
-def _not_negative(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{number} is not 0 or more")
-    return number
+def _at_least(minimum: int):
+    """An argparse type: a whole number of at least `minimum`, or one line saying why not."""
+    def whole_number(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{number} is not {minimum} or more")
+        return number
+    return whole_number
 
 
-def _positive(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{number} is not 1 or more")
-    return number
+_not_negative, _positive = _at_least(0), _at_least(1)
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
