@@ -252,6 +252,36 @@ def test_void_describes_the_dataset(shared_app, reader):
     assert reader.get("/.well-known/void", headers={"Accept": "image/png"}).status_code == 406
 
 
+def test_void_is_a_page_for_browsers_with_the_same_counts(reader):
+    """The site's navigation links to the VoID: a browser gets a page (it got a Turtle file
+    to save), built from the same triples: every count, class and property partition."""
+    import html5rdf
+
+    void = rdflib.Graph().parse(data=reader.get("/.well-known/void.ttl").data,
+                                format="turtle")
+    dataset = rdflib.URIRef(f"{BASE}.well-known/void#dataset")
+    response = reader.get("/.well-known/void", headers={"Accept": BROWSER})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.headers["Content-Location"] == f"{BASE}.well-known/void.html"
+    assert 'rel="alternate"' in response.headers["Link"]
+    page = response.get_data(as_text=True)
+    html5rdf.HTMLParser(strict=True).parse(page)
+    shown = re.sub(r"<script.*?</script>|<head>.*?</head>", "", page, flags=re.DOTALL)
+    for count in (VOID.triples, VOID.entities, VOID.distinctSubjects, VOID.classes,
+                  VOID.properties):
+        assert f"<td>{int(void.value(dataset, count)):,}</td>" in shown, count
+    for partition, term, measure in ((VOID.classPartition, VOID["class"], VOID.entities),
+                                     (VOID.propertyPartition, VOID.property, VOID.triples)):
+        for part in void.objects(dataset, partition):
+            row = re.search(f'<a href="{re.escape(str(void.value(part, term)))}"[^>]*>'
+                            r'[^<]+</a> <small class="muted">[^<]+</small></td><td>([\d,]+)<',
+                            shown)
+            assert row and int(row.group(1).replace(",", "")) == int(void.value(part, measure))
+    assert '<link rel="alternate" type="text/turtle"' in page  # its RDF, for crawlers
+    assert reader.get("/.well-known/void", headers={"Accept": "*/*"}).mimetype == "text/turtle"
+    assert reader.get("/.well-known/void.html").status_code == 200
+
+
 def test_context_is_published_and_stable(reader):
     response = reader.get("/context.jsonld")
     assert response.headers["Content-Type"] == "application/ld+json"

@@ -21,6 +21,7 @@ from filmld.pages import alternates, render, script_json
 from filmld.renderers import RENDERERS, Document, render_jsonld
 from filmld.shapes_model import shapes_model
 from filmld.void import void_iri, void_triples
+from filmld.void_model import void_model
 from filmld.web.http import (
     CACHE_MARK,
     alternate_links,
@@ -40,6 +41,8 @@ from filmld.web.state import settings, store
 
 blueprint = Blueprint("dataset", __name__)
 RDF_ONLY = ("ttl", "jsonld", "nt", "rdf")
+VOID_FORMATS = (*RDF_ONLY, "html")
+"""VoID as RDF, Turtle first for */*, and as a page for browsers (the site links to it)."""
 
 
 @blueprint.after_request
@@ -105,10 +108,16 @@ def _void(fmt: str) -> Response:
     base = settings().base_url
     triples, version = void_triples(store(), base)  # version: of the counts it holds
     doc = Document(void_iri(base), triples, base)
-    renderer = RENDERERS[fmt]
-    response = Response(renderer.render(doc), content_type=renderer.content_type)
+    if fmt == "html":
+        body = render("void.html", model=void_model(triples, store(), base), base=base,
+                      formats=alternates(void_iri(base), "html"),
+                      jsonld=script_json(render_jsonld(doc)))
+        response = Response(body, content_type=FORMATS["html"].content_type)
+    else:
+        renderer = RENDERERS[fmt]
+        response = Response(renderer.render(doc), content_type=renderer.content_type)
     response.headers["Link"] = link_header(alternate_links(void_iri(base), fmt,
-                                                           offered=RDF_ONLY))
+                                                           offered=VOID_FORMATS))
     response = cacheable(response, f"void-{fmt}", version=version)
     if version != store().version():  # older counts while the new ones are computed: the
         del response.headers["Last-Modified"]  # store's date would revalidate them later
@@ -119,7 +128,7 @@ def _void(fmt: str) -> Response:
 def void() -> Response:
     """VoID, negotiated in place (it is a document): 200, Vary and Content-Location."""
     fmt = choose_format(request.headers.get("Accept"), request.args.get("format"),
-                        offered=RDF_ONLY)
+                        offered=VOID_FORMATS)
     response = _void(fmt)
     response.headers["Vary"] = "Accept"
     response.headers["Content-Location"] = uri(f"{void_iri(settings().base_url)}.{fmt}")
@@ -128,8 +137,8 @@ def void() -> Response:
 
 @blueprint.get("/.well-known/void.<fmt>")
 def void_document(fmt: str) -> Response:
-    if fmt not in RDF_ONLY:
-        raise NotFound(f"no /.well-known/void.{fmt}; available: {', '.join(RDF_ONLY)}")
+    if fmt not in VOID_FORMATS:
+        raise NotFound(f"no /.well-known/void.{fmt}; available: {', '.join(VOID_FORMATS)}")
     return _void(fmt)
 
 
