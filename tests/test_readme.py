@@ -93,3 +93,12 @@ def test_the_formats_a_query_example_lists_all_fit_its_query():
         assert listed
         for name in listed:
             choose_output(kind, name)  # ValueError when the format does not fit
+
+
+def test_the_file_a_load_example_reads_exists_or_an_earlier_command_writes_it():
+    """The tour's `filmld load films.nt.gz` came before any command that makes films.nt.gz
+    (the generator was only named later, under "Running at scale")."""
+    for match in re.finditer(r"^\.venv/bin/filmld load (\S+)", README, flags=re.MULTILINE):
+        name = match.group(1)
+        before = README[:match.start()]
+        assert (ROOT / name).exists() or re.search(rf"--out {re.escape(name)}\b", before), name
