@@ -376,7 +376,7 @@ def test_a_second_server_on_a_used_port_or_store_refuses_in_one_line(tmp_path):
         server.stop()
 
 
-@pytest.mark.parametrize("args", [("query", "ASK {}"), ("dump",)])
+@pytest.mark.parametrize("args", [("query", "ASK {}"), ("dump",), ("get", "/id/person/cher.ttl")])
 def test_commands_on_a_running_servers_store_say_so(tmp_path, args):
     server = start_server(tmp_path)
     try:
