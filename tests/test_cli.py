@@ -376,7 +376,7 @@ def test_a_second_server_on_a_used_port_or_store_refuses_in_one_line(tmp_path):
         server.stop()
 
 
-@pytest.mark.parametrize("args", [("query", "ASK {}"), ("dump",)])
+@pytest.mark.parametrize("args", [("query", "ASK {}"), ("dump",), ("get", "/id/person/cher.ttl")])
 def test_commands_on_a_running_servers_store_say_so(tmp_path, args):
     server = start_server(tmp_path)
     try:
@@ -485,3 +485,37 @@ def test_load_refuses_a_negative_number_of_violations_to_report(tmp_path):
     result = run("load", "films.nt", "--validate", "--max-violations", "-1", tmp_path=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.endswith("argument --max-violations: -1 is not 0 or more\n")
+
+
+@pytest.mark.parametrize("query, fmt, message", [
+    ("CONSTRUCT WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?o }", "rdf",
+     "U+0001, which RDF/XML (XML 1.0) cannot carry"),
+    ("CONSTRUCT WHERE { ?s <http://example.org/p/123> ?o }", "rdf",
+     "no XML local name"),
+    ("SELECT ?o WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?o }", "xml",
+     "U+0001, which the SPARQL XML results format (XML 1.0)"),
+])
+def test_query_refuses_xml_that_cannot_carry_the_result(tmp_path, query, fmt, message):
+    """As /sparql's 406: XML 1.0 has no way to write U+0001, nor an element named by
+    `.../123`; it was printed raw (not well-formed) with exit 0."""
+    (tmp_path / "odd.nt").write_text(
+        f'<{DEFAULT_BASE}id/person/odd> <http://www.w3.org/2000/01/rdf-schema#label> '
+        '"a\\u0001b"@en .\n'
+        f'<{DEFAULT_BASE}id/person/odd2> <http://example.org/p/123> "x" .\n')
+    assert run("load", "odd.nt", tmp_path=tmp_path).returncode == 0
+    result = run("query", query, "--format", fmt, tmp_path=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_query_writes_a_cr_in_xml_as_a_character_reference(tmp_path):
+    """A raw CR in XML is read back as LF (XML 1.0 section 2.11): /sparql writes &#13;."""
+    (tmp_path / "cr.nt").write_text(f'<{DEFAULT_BASE}id/person/cr> '
+                                    '<http://www.w3.org/2000/01/rdf-schema#label> "a\\rb" .\n')
+    assert run("load", "cr.nt", tmp_path=tmp_path).returncode == 0
+    for query, fmt in [(f"CONSTRUCT WHERE {{ <{DEFAULT_BASE}id/person/cr> ?p ?o }}", "rdf"),
+                       (f"SELECT ?o WHERE {{ <{DEFAULT_BASE}id/person/cr> ?p ?o }}", "xml")]:
+        result = run("query", query, "--format", fmt, tmp_path=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "a&#13;b" in result.stdout

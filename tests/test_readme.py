@@ -75,3 +75,30 @@ def test_the_settings_table_gives_each_default_and_help_as_config_has_them():
             value = "<checkout>/" + value.relative_to(ROOT).as_posix()
         expected = "(empty)" if value == "" else str(value)
         assert rows[field.name] == (expected, SETTINGS_HELP[field.name]), field.name
+
+
+def test_the_formats_a_query_example_lists_all_fit_its_query():
+    """`filmld query 'ASK ...' --format json   # table, json, csv, tsv, xml` named tsv,
+    which an ASK query refuses (exit 2)."""
+    from filmld.query_output import choose_output
+    from filmld.sparql import analyse
+
+    examples = re.findall(r"^\.venv/bin/filmld query '([^']+)' --format \w+ +# (.+)$", README,
+                          flags=re.MULTILINE)
+    assert len(examples) == 2
+    for query, comment in examples:
+        kind = analyse(query, max_length=100_000, base="http://127.0.0.1:8000/").kind
+        listed = re.findall(r"\b(table|json|csv|tsv|xml|ttl|nt|jsonld|rdf)\b",
+                            comment.split("(")[0])
+        assert listed
+        for name in listed:
+            choose_output(kind, name)  # ValueError when the format does not fit
+
+
+def test_the_file_a_load_example_reads_exists_or_an_earlier_command_writes_it():
+    """The tour's `filmld load films.nt.gz` came before any command that makes films.nt.gz
+    (the generator was only named later, under "Running at scale")."""
+    for match in re.finditer(r"^\.venv/bin/filmld load (\S+)", README, flags=re.MULTILINE):
+        name = match.group(1)
+        before = README[:match.start()]
+        assert (ROOT / name).exists() or re.search(rf"--out {re.escape(name)}\b", before), name

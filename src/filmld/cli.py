@@ -178,7 +178,7 @@ def cmd_get(args: argparse.Namespace) -> int:
         if not colon or not name.strip():
             raise UsageProblem(f"header must be 'Name: value', not {header!r}")
         headers[name.strip()] = value.strip()
-    app = create_app(_settings(args))
+    app = open_checked(_settings(args), create_app)
     response = app.test_client().get(args.path, headers=headers)
     if args.include:
         print(f"HTTP {response.status}")

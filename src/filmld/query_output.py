@@ -15,6 +15,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from filmld.formats import ALL_FORMATS
+from filmld.xml_chars import xml_guard
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,31 @@ def _graph(name: str) -> Callable:
     return write
 
 
+def _xml(write: Callable, label: str, available: list[str]) -> Callable:
+    """`write`, guarded as /sparql guards its XML (filmld.xml_chars): a character XML 1.0
+    cannot carry, or an IRI no element name can write, is NotInXml (exit 2, naming the
+    formats that can); a CR is written `&#13;`."""
+    def guarded(result, names: list[str], base: str) -> bytes:
+        out: list[bytes] = []
+        xml_guard(out.append, label, available)(write(result, names, base))
+        return b"".join(out)
+    return guarded
+
+
 _ANSWERS = frozenset({"tabular", "boolean"})
 OUTPUT_FORMATS: dict[str, OutputFormat] = {f.name: f for f in (
     OutputFormat("table", _ANSWERS, _table),
     OutputFormat("json", _ANSWERS, _results(ox.QueryResultsFormat.JSON)),
     OutputFormat("csv", _ANSWERS, _csv),
     OutputFormat("tsv", frozenset({"tabular"}), _results(ox.QueryResultsFormat.TSV)),
-    OutputFormat("xml", _ANSWERS, _results(ox.QueryResultsFormat.XML)),
+    OutputFormat("xml", _ANSWERS, _xml(_results(ox.QueryResultsFormat.XML),
+                                       "the SPARQL XML results format",
+                                       ["table", "json", "csv", "tsv"])),
     OutputFormat("ttl", frozenset({"graph"}), _graph("ttl")),
     OutputFormat("nt", frozenset({"graph"}), _graph("nt")),
     OutputFormat("jsonld", frozenset({"graph"}), _graph("jsonld")),
-    OutputFormat("rdf", frozenset({"graph"}), _graph("rdf")),
+    OutputFormat("rdf", frozenset({"graph"}), _xml(_graph("rdf"), "RDF/XML",
+                                                   ["ttl", "nt", "jsonld"])),
 )}
 DEFAULTS = {"tabular": "table", "boolean": "table", "graph": "ttl"}
 
