@@ -176,6 +176,7 @@ def test_refused_contribution_is_422_with_a_json_summary_and_nothing_stored(clie
     assert response.status_code == 422
     body = response.get_json()
     assert body["error"]["status"] == 422
+    assert "1 violation(s) of the shapes; nothing was stored" in body["error"]["message"]
     report = body["report"]
     assert report["conforms"] is False and report["violations"] == 1
     (group,) = report["focusNodes"]
@@ -302,6 +303,7 @@ def test_subjects_outside_the_dataset_namespace_are_422_with_a_report(client, st
     (result,) = policy_results(body)
     assert "only as objects" in result["message"]
     assert result["constraint"] == "ContributionPolicy:subject-in-dataset"
+    assert "1 violation(s) of the contribution policy" in body["error"]["message"]
 
 
 def policy_results(body: dict) -> list[dict]:

@@ -20,6 +20,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from filmld.config import Settings
+from filmld.contribution_policy import POLICY
 from filmld.contributions import (
     ACCEPTED_FORMATS,
     HASH_METHOD,
@@ -390,6 +391,14 @@ def _best(offered: list[str], *, strict: bool = False, default=_FIRST) -> str | 
     return best or (offered[0] if default is _FIRST else default)
 
 
+def _broken(report: Report) -> str:
+    """What the violations break: the shapes, the contribution policy, or both."""
+    policy = {(v.constraint or "").startswith(f"{POLICY}:") for v in report.violations}
+    return {frozenset({True}): "the contribution policy",
+            frozenset({True, False}): "the shapes and the contribution policy"}.get(
+        frozenset(policy), "the shapes")
+
+
 def report_response(report: Report, status: int, message: str | None = None, *,
                     error: FilmldError | None = None) -> Response:
     """A SHACL report as JSON (summary), Turtle or JSON-LD (the sh:ValidationReport
@@ -397,7 +406,7 @@ def report_response(report: Report, status: int, message: str | None = None, *,
     media = _best(REPORT_TYPES)
     if message is None and status == 422:
         message = (f"the contribution was refused: {len(report.violations)} violation(s) "
-                   "of the shapes; nothing was stored")
+                   f"of {_broken(report)}; nothing was stored")
     elif message is None:
         message = "the contribution would be accepted" + (
             f", with {len(report.warnings)} warning(s)" if report.warnings else "")
