@@ -526,7 +526,13 @@ def test_contributor_withdraws_own_contribution_and_withdrawal_is_recorded(clien
     assert graph.value(activity, prov.wasAssociatedWith) == \
         rdflib.URIRef(f"{BASE}contributors/alice")
     assert client.get("/contributions").get_json()["contributions"][0]["withdrawnBy"] == "alice"
-    assert client.delete(body["location"], headers=ALICE).status_code == 410
+    gone = client.get(body["location"], headers={"Accept": "application/json"})
+    again = client.delete(body["location"], headers=ALICE)  # a second DELETE says the same
+    assert again.status_code == 410
+    assert again.get_json()["error"]["message"] == gone.get_json()["error"]["message"]
+    assert "withdrawn by alice at" in again.get_json()["error"]["message"]
+    assert again.headers["Link"] == f'<{body["location"]}/provenance>; rel="describedby"'
+    assert again.headers["Link"] == gone.headers["Link"]
 
 
 def test_others_cannot_withdraw_but_the_operator_can(client, store):

@@ -310,6 +310,15 @@ class Record:
                 "withdrawnBy": self.withdrawn_by}
 
 
+def withdrawn(record: Record) -> Gone:
+    """410 for a withdrawn contribution, the same for a GET and a second DELETE: who, when,
+    and where its provenance stays."""
+    where = f"/contributions/{record.id}/provenance"
+    return Gone(f"contribution {record.id} was withdrawn by {record.withdrawn_by} at "
+                f"{record.withdrawn}; its provenance is at {where}",
+                headers={"Link": f'<{where}>; rel="describedby"'})
+
+
 @dataclass
 class Outcome:
     """The answer to a contribution: accepted (with its record) or refused (with a report)."""
@@ -424,7 +433,7 @@ class Contributions:
         with self.store.write_lock():
             record = self.record(contribution_id)
             if record.withdrawn:
-                raise Gone(f"contribution {contribution_id} was withdrawn at {record.withdrawn}")
+                raise withdrawn(record)
             if not contributor.is_operator and contributor.name != record.contributor:
                 # RFC 6750 section 3: a token that does not enable access gets a challenge.
                 raise Forbidden(f"only {record.contributor} or the operator may withdraw "

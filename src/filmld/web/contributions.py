@@ -26,11 +26,11 @@ from filmld.contributions import (
     HASH_METHOD,
     MAX_PAGE,
     Contributions,
-    Gone,
     Outcome,
     Record,
     WithdrawalRefused,
     read_contribution,
+    withdrawn,
 )
 from filmld.errors import (
     BadRequest,
@@ -241,9 +241,7 @@ def one(contribution_id: str) -> Response:
     contributions = service().contributions
     record = contributions.record(stem)
     if record.withdrawn:
-        raise Gone(f"contribution {stem} was withdrawn by {record.withdrawn_by} at "
-                   f"{record.withdrawn}; its provenance is at /contributions/{stem}/provenance",
-                   headers={"Link": f'</contributions/{stem}/provenance>; rel="describedby"'})
+        raise withdrawn(record)
     triples = contributions.triples_of(record)
     provenance = contributions.provenance_of(record)
     return _document(record, fmt, triples, provenance, "contribution",
