@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from filmld.errors import NotAcceptable
 from filmld.namespaces import prefixes
 from filmld.negotiation import FORMATS
-from filmld.xml_chars import XML_FORBIDDEN
+from filmld.xml_chars import XML_FORBIDDEN, xml_guard
 
 
 @dataclass
@@ -122,39 +122,12 @@ def render_ntriples(doc: Document) -> bytes:
     return ox.serialize(_ordered(doc.triples), format=ox.RdfFormat.N_TRIPLES)
 
 
-# XML 1.0 names (section 2.3) without the colon: a local name is a name start character
-# followed by name characters.
-_NAME_START = ("A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff"
-               "\u200c\u200d\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf"
-               "\ufdf0-\ufffd\U00010000-\U000effff")
-_XML_LOCAL_NAME_END = re.compile(
-    f"[{_NAME_START}][{_NAME_START}\\-.0-9\u00b7\u0300-\u036f\u203f\u2040]*\\Z")
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-
-def _xml_name_problem(triples: list[ox.Triple]) -> str | None:
-    """The first predicate (or class, which Oxigraph writes as a typed node's element name)
-    that RDF/XML cannot write: an XML element name is a namespace and a local name, so the
-    IRI must end in a local name (RDF 1.1 XML Syntax, section 2.2). `.../123`, `.../` and
-    `urn:x:1` do not, and Oxigraph writes them as `<oxprefix:>`, which is not XML."""
-    seen: set[str] = set()
-    for t in triples:
-        names = [t.predicate.value]
-        if t.predicate.value == _RDF_TYPE and isinstance(t.object, ox.NamedNode):
-            names.append(t.object.value)
-        for name in names:
-            if name not in seen:
-                seen.add(name)
-                if not _XML_LOCAL_NAME_END.search(name):
-                    return name
-    return None
-
-
 def rdfxml(triples: list[ox.Triple], base: str,
            available: tuple[str, ...] = ("ttl", "jsonld", "nt", "html")) -> bytes:
     """RDF/XML, or a 406 naming the formats that can carry what it cannot (RDF 1.1 XML
-    Syntax is XML 1.0: see filmld.xml_chars; issue 4), a character or an IRI it cannot
-    write as an element name."""
+    Syntax is XML 1.0: see filmld.xml_chars; issue 4): a character, said here with the
+    triple holding it, or an IRI Oxigraph's writer could not make an element name of,
+    found in its bytes by the same guard as /sparql's streamed XML."""
     for t in triples:
         if isinstance(t.object, ox.Literal) and XML_FORBIDDEN.search(t.object.value):
             char = XML_FORBIDDEN.search(t.object.value).group(0)
@@ -162,15 +135,11 @@ def rdfxml(triples: list[ox.Triple], base: str,
                 f"a literal of {t.subject} {t.predicate} holds the character "
                 f"U+{ord(char):04X}, which RDF/XML (XML 1.0) cannot carry; available: "
                 + ", ".join(available), details={"available": list(available)})
-    unnamed = _xml_name_problem(triples)
-    if unnamed is not None:
-        raise NotAcceptable(
-            f"RDF/XML cannot write <{unnamed}> as an XML element name (it must end in a "
-            "letter or _ followed by letters, digits, -, . or _); available: "
-            + ", ".join(available), details={"available": list(available)})
     text = ox.serialize(triples, format=ox.RdfFormat.RDF_XML,
                         prefixes=used_prefixes(triples, base))
-    return text.replace(b"\r", b"&#13;")  # a CR only occurs in literals: IRIs have none
+    out: list[bytes] = []
+    xml_guard(out.append, "RDF/XML", list(available))(text)  # and a CR becomes &#13;
+    return out[0]
 
 
 def render_rdfxml(doc: Document) -> bytes:

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from xml.sax.saxutils import unescape
 
 from filmld.errors import FilmldError
 
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 XML_FORBIDDEN_UTF8 = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
-UNNAMED_ELEMENT = re.compile(rb"</?oxprefix[0-9]*:[\s/>]")
+UNNAMED_ELEMENT = re.compile(rb'</?oxprefix[0-9]*:[\s/>](?:xmlns:oxprefix[0-9]*="([^"]*)")?')
 """How Oxigraph's RDF/XML writer gives an element for an IRI with no XML local name at its end
 (`.../123`, `urn:x:1`): `<oxprefix: xmlns:oxprefix="...">`, which no XML parser reads. A `<`
 in text or attribute values is always escaped, so these bytes are an element name."""
-_TAIL = 16  # bytes kept from one piece to the next: longer than any match above
+_TAIL = 16  # bytes kept from one piece to the next: longer than any match above (the IRI
+# is named when its declaration arrived in the same piece)
 
 
 class NotInXml(FilmldError, ValueError):
@@ -45,11 +47,13 @@ def xml_guard(emit: Callable[[bytes], None], format_label: str,
             raise NotInXml(f"the result holds the character U+{ord(char):04X}, which "
                            f"{format_label} (XML 1.0) cannot carry; formats that can: "
                            + ", ".join(available), details={"available": available})
-        if UNNAMED_ELEMENT.search(joined) is not None:
-            raise NotInXml(f"the result has a predicate or class IRI with no XML local name "
-                           f"at its end (such as .../123), which {format_label} cannot write "
-                           "as an element name; formats that can: " + ", ".join(available),
-                           details={"available": available})
+        unnamed = UNNAMED_ELEMENT.search(joined)
+        if unnamed is not None:  # the opening tag declares the IRI: name it when it is here
+            iri = f"<{unescape(unnamed.group(1).decode())}> " if unnamed.group(1) else ""
+            raise NotInXml(f"the result has a predicate or class IRI {iri}with no XML local "
+                           f"name at its end (such as .../123), which {format_label} cannot "
+                           "write as an element name; formats that can: "
+                           + ", ".join(available), details={"available": available})
         tail[0] = data[-_TAIL:]
         emit(data.replace(b"\r", b"&#13;") if b"\r" in data else data)
 
