@@ -85,11 +85,12 @@ def _current_signature(path: Path) -> Signature | None:
 
 @dataclass(frozen=True)
 class _Version:
-    """The file as last read: its pairs, or why it cannot be used."""
+    """The file as last read: its pairs, or why it cannot be used (`fault`, what follows
+    the file's name in a message: ", line 2 is not ..." or " cannot be read (...)")."""
 
     signature: Signature | None
     pairs: list[Pair]
-    problem: str | None = None
+    fault: str | None = None
 
 
 class TokensFile:
@@ -103,12 +104,14 @@ class TokensFile:
 
     @property
     def problem(self) -> str | None:
-        """Why the file, as last read, cannot be used; None when it can."""
-        return self._version.problem
+        """Why the file, as last read, cannot be used, naming it (the operator's message);
+        None when it can."""
+        fault = self._version.fault
+        return f"tokens file {self.path}{fault}" if fault else None
 
     @property
     def missing(self) -> bool:
-        return self._version.signature is None and not self._version.problem
+        return self._version.signature is None and not self._version.fault
 
     def pairs(self) -> list[Pair]:
         version = self._version
@@ -118,11 +121,10 @@ class TokensFile:
                 if _current_signature(self.path) != version.signature:
                     version = self._version = self._read()
                     self._log_change(version)
-        if version.problem:
+        if version.fault:
             # The client is told what is wrong, not where the server keeps its files.
-            public = version.problem.replace(f"tokens file {self.path}", "the tokens file")
-            raise TokensUnavailable(f"{public}: requests that need a token are refused "
-                                    "until the operator fixes it")
+            raise TokensUnavailable(f"the tokens file{version.fault}: requests that need a "
+                                    "token are refused until the operator fixes it")
         return version.pairs
 
     def _read(self) -> _Version:
@@ -135,18 +137,16 @@ class TokensFile:
             return _Version(None, [])
         except (OSError, UnicodeDecodeError) as error:
             reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8"
-            return _Version(_current_signature(self.path), [],
-                            f"tokens file {self.path} cannot be read ({reason})")
+            return _Version(_current_signature(self.path), [], f" cannot be read ({reason})")
         try:
-            return _Version(signature, parse_pairs(text.splitlines(),
-                                                   f"tokens file {self.path}, line"))
+            return _Version(signature, parse_pairs(text.splitlines(), ", line"))
         except ValueError as error:
             return _Version(signature, [], str(error))
 
     def _log_change(self, version: _Version) -> None:
-        if version.problem:
+        if version.fault:
             log.error("%s: write requests answer 503 until it is fixed (no restart needed)",
-                      version.problem)
+                      self.problem)
         elif version.signature is None:
             log.warning("tokens file %s is gone: only the tokens setting's tokens are accepted",
                         self.path)
