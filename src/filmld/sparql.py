@@ -239,13 +239,15 @@ def analyse(query: str, *, max_length: int = 20000, base: str = "") -> QueryShap
     return QueryShape(form, from_graphs, from_named, deterministic, stream)
 
 
-def without_dataset_clauses(query: str) -> str:
+def without_dataset_clauses(query: str, stream: list[Token] | None = None) -> str:
     """The query with its FROM and FROM NAMED clauses blanked out, for a store that is given
     the dataset as protocol graphs (which replace them: SPARQL 1.1 Protocol 2.1.4) but lets
     the query's own clauses win (Virtuoso). Blanked with spaces, line breaks kept, so the
-    store's error positions still point into the query as sent."""
+    store's error positions still point into the query as sent. `stream`: its tokens when
+    the policy has them already (QueryShape.tokens), not lexed again."""
     text = unescape_codepoints(query)
-    stream = list(tokens(text))
+    if stream is None:
+        stream = list(tokens(text))
     spans = []
     for index, token in enumerate(stream):
         if token.kind != "word" or token.text.lower() != "from":

@@ -394,8 +394,8 @@ def _remote_source(operation: Operation, shape, media_type: str | None = None):
     # The dataset always goes as protocol graphs (the query's own FROM turned into them
     # above, or the request's, which replace it): the clauses are taken out of the text, as
     # Virtuoso would otherwise let them win over (or add them to) the protocol graphs.
-    query = without_dataset_clauses(operation.query) if shape.has_dataset_clause \
-        else operation.query
+    query = without_dataset_clauses(operation.query, shape.tokens) \
+        if shape.has_dataset_clause else operation.query
     text = f"BASE <{config.base_url}>\n{query}"
     try:
         return store().query_stream(text, kind=shape.kind,
