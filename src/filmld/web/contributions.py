@@ -33,7 +33,6 @@ from filmld.contributions import (
     withdrawn,
 )
 from filmld.errors import (
-    BadRequest,
     FilmldError,
     NotAcceptable,
     NotFound,
@@ -50,6 +49,7 @@ from filmld.tokens import Contributor, Tokens
 from filmld.validation import Report, Validator
 from filmld.web.body import read_body
 from filmld.web.http import cacheable, link_header
+from filmld.web.resources import requested_page
 from filmld.web.state import settings
 
 blueprint = Blueprint("contributions", __name__)
@@ -174,11 +174,7 @@ LISTING_TYPES = ["application/json", "text/html", "text/turtle", "application/ld
 @blueprint.get("/contributions", provide_automatic_options=False)
 def listing() -> Response:
     size = min(settings().page_size, 100)
-    text = request.args.get("page", "1")
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
-        raise BadRequest(f"page must be a whole number from 1 to {MAX_PAGE}",
-                         details={"page": text[:40]})
-    number = int(text)
+    number = requested_page(most=MAX_PAGE)
     contributions = service().contributions
     records, more = contributions.page(number, size)
     total = contributions.count()

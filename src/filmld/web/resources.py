@@ -44,10 +44,14 @@ def _cors(response: Response) -> Response:
     return preflight(response)
 
 
-def requested_page() -> int:
+def requested_page(most: int | None = None) -> int:
+    """The ?page= number (1 when absent), or 400: a whole number from 1 (to `most`)."""
     raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:  # "²".isdigit() too
-        raise BadRequest(f"?page= must be a whole number from 1, not {raw!r}")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= (most or int(raw)):
+        # "²".isdigit() is true too; the value is echoed short
+        bound = f" to {most}" if most else ""
+        raise BadRequest(f"?page= must be a whole number from 1{bound}, not {raw[:40]!r}",
+                         details={"page": raw[:40]})
     return int(raw)
 
 
