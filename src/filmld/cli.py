@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from filmld.config import SETTINGS_HELP, Settings, base_url_problem, from_env, store_problem
-from filmld.errors import FilmldError
+from filmld.errors import FilmldError, StoreUnavailable
 from filmld.query_output import OUTPUT_FORMATS
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
@@ -445,8 +445,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"filmld {args.command}: {one_line(str(problem))}", file=sys.stderr)
         return BAD_INPUT
     except FilmldError as error:
-        from filmld.errors import StoreUnavailable
-
         print(f"filmld {args.command}: {one_line(_message(error))}", file=sys.stderr)
         if isinstance(error, StoreUnavailable):
             return TRY_LATER  # nothing was wrong with the command (load's 1 is "not valid")
